@@ -1,0 +1,5 @@
+//! The engine's pure half: the domain model, the strategy rules and the
+//! timely/differential dataflows. No I/O and no async runtime live here
+//! (DESIGN §1): everything in this crate is a deterministic function of its inputs.
+
+pub mod model;
