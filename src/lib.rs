@@ -1,1 +1,9 @@
+//! mirrorflow, the application: command line, configuration, durable state, and
+//! (as they arrive) ingestion, the daemon, backfill, the executor and reports.
+//! The domain and the dataflows live in the `dataflows` crate; protocols and the
+//! simulated venue in `connectors` (DESIGN §1).
 
+pub mod cli;
+pub mod config;
+pub mod logging;
+pub mod store;

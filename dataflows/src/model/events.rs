@@ -5,9 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::ModelError;
 use super::ids::{Address, Token, TxHash};
 use super::numeric::{Price, Ratio, Size, Usd};
-use super::ModelError;
 
 /// Event time: milliseconds since the Unix epoch (the dataflow's timestamp).
 pub type TimeMs = u64;
@@ -228,10 +228,10 @@ impl Validate for PositionSnapshot {
         if !self.leverage.is_positive() {
             return Err(ModelError::field("position.leverage", self.leverage, "must be > 0"));
         }
-        if let Some(liq) = self.liquidation_price {
-            if liq.is_negative() {
-                return Err(ModelError::field("position.liquidation_price", liq, "must be ≥ 0"));
-            }
+        if let Some(liq) = self.liquidation_price
+            && liq.is_negative()
+        {
+            return Err(ModelError::field("position.liquidation_price", liq, "must be ≥ 0"));
         }
         if self.margin_used.is_negative() {
             return Err(ModelError::field("position.margin_used", self.margin_used, "must be ≥ 0"));
@@ -283,7 +283,7 @@ pub struct FundingRate {
 }
 
 /// Funding beyond ±4 % per hour is not a real market (Hyperliquid caps it far lower).
-const MAX_ABS_HOURLY_FUNDING: Ratio = Ratio::new(super::fixed::Fixed::from_raw(40_000_000_000_000_000));
+const MAX_ABS_HOURLY_FUNDING: Ratio = Ratio::lit(4, 2);
 
 impl Validate for FundingRate {
     fn validate(&self) -> Result<(), ModelError> {
@@ -346,10 +346,10 @@ impl Validate for LeaderboardRow {
         if self.account_value.is_negative() {
             return Err(ModelError::field("leaderboard.account_value", self.account_value, "must be ≥ 0"));
         }
-        if let Some(label) = &self.label {
-            if label.len() > 200 {
-                return Err(ModelError::field("leaderboard.label", label.len(), "must be at most 200 bytes"));
-            }
+        if let Some(label) = &self.label
+            && label.len() > 200
+        {
+            return Err(ModelError::field("leaderboard.label", label.len(), "must be at most 200 bytes"));
         }
         Ok(())
     }
@@ -433,7 +433,8 @@ mod tests {
 
     #[test]
     fn funding_outside_a_real_range_is_refused() {
-        let mut r = FundingRate { time_ms: 0, token: Token::parse("BTC").unwrap(), rate: Ratio::parse("0.0000125").unwrap() };
+        let mut r =
+            FundingRate { time_ms: 0, token: Token::parse("BTC").unwrap(), rate: Ratio::parse("0.0000125").unwrap() };
         r.validate().unwrap();
         r.rate = Ratio::parse("-0.5").unwrap();
         assert!(r.validate().is_err());

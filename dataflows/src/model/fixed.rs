@@ -106,6 +106,14 @@ impl Fixed {
         Fixed(n as i128 * SCALE)
     }
 
+    /// A literal `mantissa × 10^(−decimals)` for constants: `Fixed::lit(125, 2)` is
+    /// 1.25. Evaluated at compile time in `const` items, where a value out of range
+    /// is a build error.
+    pub const fn lit(mantissa: i64, decimals: u32) -> Fixed {
+        assert!(decimals <= DECIMALS, "at most 18 decimals");
+        Fixed(mantissa as i128 * 10i128.pow(DECIMALS - decimals))
+    }
+
     /// `mantissa × 10^(−decimals)`, e.g. `from_parts(25, 2)` = 0.25. Errors when
     /// `decimals` exceeds 18 or the value is out of range.
     pub fn from_parts(mantissa: i128, decimals: u32) -> Result<Fixed, NumError> {
@@ -113,11 +121,7 @@ impl Fixed {
             return Err(NumError::TooPrecise(format!("{mantissa}e-{decimals}")));
         }
         let factor = 10i128.pow(DECIMALS - decimals);
-        mantissa
-            .checked_mul(factor)
-            .filter(|r| *r != i128::MIN)
-            .map(Fixed)
-            .ok_or(NumError::Overflow("from_parts"))
+        mantissa.checked_mul(factor).filter(|r| *r != i128::MIN).map(Fixed).ok_or(NumError::Overflow("from_parts"))
     }
 
     pub const fn is_zero(self) -> bool {
@@ -151,26 +155,16 @@ impl Fixed {
     }
 
     pub fn checked_add(self, rhs: Fixed) -> Result<Fixed, NumError> {
-        self.0
-            .checked_add(rhs.0)
-            .filter(|r| *r != i128::MIN)
-            .map(Fixed)
-            .ok_or(NumError::Overflow("addition"))
+        self.0.checked_add(rhs.0).filter(|r| *r != i128::MIN).map(Fixed).ok_or(NumError::Overflow("addition"))
     }
 
     pub fn checked_sub(self, rhs: Fixed) -> Result<Fixed, NumError> {
-        self.0
-            .checked_sub(rhs.0)
-            .filter(|r| *r != i128::MIN)
-            .map(Fixed)
-            .ok_or(NumError::Overflow("subtraction"))
+        self.0.checked_sub(rhs.0).filter(|r| *r != i128::MIN).map(Fixed).ok_or(NumError::Overflow("subtraction"))
     }
 
     /// `self × rhs`, rounded half-to-even to 18 decimals.
     pub fn checked_mul(self, rhs: Fixed) -> Result<Fixed, NumError> {
-        mul_div(self.0, rhs.0, SCALE, Rounding::HalfEven)
-            .map(Fixed)
-            .ok_or(NumError::Overflow("multiplication"))
+        mul_div(self.0, rhs.0, SCALE, Rounding::HalfEven).map(Fixed).ok_or(NumError::Overflow("multiplication"))
     }
 
     /// `self ÷ rhs`, rounded half-to-even to 18 decimals.
@@ -178,9 +172,7 @@ impl Fixed {
         if rhs.0 == 0 {
             return Err(NumError::DivisionByZero);
         }
-        mul_div(self.0, SCALE, rhs.0, Rounding::HalfEven)
-            .map(Fixed)
-            .ok_or(NumError::Overflow("division"))
+        mul_div(self.0, SCALE, rhs.0, Rounding::HalfEven).map(Fixed).ok_or(NumError::Overflow("division"))
     }
 
     /// `self × num ÷ den` with a single rounding (more exact than two steps).
@@ -188,18 +180,12 @@ impl Fixed {
         if den.0 == 0 {
             return Err(NumError::DivisionByZero);
         }
-        mul_div(self.0, num.0, den.0, mode)
-            .map(Fixed)
-            .ok_or(NumError::Overflow("mul_div"))
+        mul_div(self.0, num.0, den.0, mode).map(Fixed).ok_or(NumError::Overflow("mul_div"))
     }
 
     /// Multiplication by an integer.
     pub fn checked_mul_int(self, n: i64) -> Result<Fixed, NumError> {
-        self.0
-            .checked_mul(n as i128)
-            .filter(|r| *r != i128::MIN)
-            .map(Fixed)
-            .ok_or(NumError::Overflow("multiplication"))
+        self.0.checked_mul(n as i128).filter(|r| *r != i128::MIN).map(Fixed).ok_or(NumError::Overflow("multiplication"))
     }
 
     /// Division by an integer, rounded half-to-even.
@@ -207,9 +193,7 @@ impl Fixed {
         if n == 0 {
             return Err(NumError::DivisionByZero);
         }
-        mul_div(self.0, 1, n as i128, Rounding::HalfEven)
-            .map(Fixed)
-            .ok_or(NumError::Overflow("division"))
+        mul_div(self.0, 1, n as i128, Rounding::HalfEven).map(Fixed).ok_or(NumError::Overflow("division"))
     }
 
     /// Rounded to `dp` decimal places (0..=18) with the given mode. Errors only
@@ -233,7 +217,7 @@ impl Fixed {
             return 0;
         }
         let mut dp = DECIMALS;
-        while frac % 10 == 0 {
+        while frac.is_multiple_of(10) {
             frac /= 10;
             dp -= 1;
         }
@@ -280,36 +264,46 @@ impl Fixed {
     }
 }
 
-/// `round(a × b ÷ d)` exactly, through 256 bits. `None` on overflow or `d = 0`.
+/// `round(a × b ÷ d)` exactly. `None` on overflow or `d = 0`. Products that fit
+/// 128 bits (nearly all) take a native path; the rest go through 256 bits.
 fn mul_div(a: i128, b: i128, d: i128, mode: Rounding) -> Option<i128> {
     if d == 0 {
         return None;
     }
     let negative = (a < 0) ^ (b < 0) ^ (d < 0) && a != 0 && b != 0;
-    let num = U256::from(a.unsigned_abs()) * U256::from(b.unsigned_abs());
-    let den = U256::from(d.unsigned_abs());
-    let q = num / den;
-    let r = num % den;
-    let round_up_magnitude = if r == U256::ZERO {
-        false
-    } else {
-        match mode {
+    let den = d.unsigned_abs();
+    let magnitude = match a.unsigned_abs().checked_mul(b.unsigned_abs()) {
+        Some(num) => round_quotient(num / den, num % den, den, negative, mode)?,
+        None => {
+            let num = U256::from(a.unsigned_abs()) * U256::from(b.unsigned_abs());
+            let den256 = U256::from(den);
+            let q = num / den256;
+            if q > U256::from(u128::MAX) {
+                return None;
+            }
+            // r < den ≤ u128::MAX, so both fit 128 bits.
+            round_quotient(q.as_u128(), (num % den256).as_u128(), den, negative, mode)?
+        }
+    };
+    if magnitude > MAX_RAW as u128 {
+        return None;
+    }
+    let magnitude = magnitude as i128;
+    Some(if negative { -magnitude } else { magnitude })
+}
+
+/// Applies `mode` to the quotient `q` with remainder `r` of a division by `den`.
+fn round_quotient(q: u128, r: u128, den: u128, negative: bool, mode: Rounding) -> Option<u128> {
+    let up = r != 0
+        && match mode {
             Rounding::TowardZero => false,
             Rounding::AwayFromZero => true,
             Rounding::Floor => negative,
             Rounding::Ceil => !negative,
-            Rounding::HalfEven => {
-                let twice = r * 2;
-                twice > den || (twice == den && q % 2 == U256::ONE)
-            }
-        }
-    };
-    let q = if round_up_magnitude { q + 1 } else { q };
-    if q > U256::from(MAX_RAW as u128) {
-        return None;
-    }
-    let magnitude = q.as_u128() as i128;
-    Some(if negative { -magnitude } else { magnitude })
+            // Compare r with den − r instead of 2r with den: no overflow.
+            Rounding::HalfEven => r > den - r || (r == den - r && q % 2 == 1),
+        };
+    if up { q.checked_add(1) } else { Some(q) }
 }
 
 fn parse_decimal(input: &str, allow_exponent: bool) -> Result<Fixed, NumError> {
@@ -327,11 +321,7 @@ fn parse_decimal(input: &str, allow_exponent: bool) -> Result<Fixed, NumError> {
         Some(pos) => {
             if !allow_exponent {
                 let looks_numeric = rest[..pos].bytes().all(|b| b.is_ascii_digit() || b == b'.');
-                return Err(if looks_numeric && pos > 0 {
-                    NumError::Exponent(echo(input))
-                } else {
-                    malformed()
-                });
+                return Err(if looks_numeric && pos > 0 { NumError::Exponent(echo(input)) } else { malformed() });
             }
             let exp_text = &rest[pos + 1..];
             let exp_digits = exp_text.strip_prefix(['+', '-']).unwrap_or(exp_text);
@@ -373,10 +363,7 @@ fn parse_decimal(input: &str, allow_exponent: bool) -> Result<Fixed, NumError> {
     }
     let out_of_range = || NumError::OutOfRange(echo(input));
     let base: i128 = digits.parse().map_err(|_| out_of_range())?;
-    let raw = base
-        .checked_mul(10i128.pow(shift as u32))
-        .filter(|r| *r != i128::MIN)
-        .ok_or_else(out_of_range)?;
+    let raw = base.checked_mul(10i128.pow(shift as u32)).filter(|r| *r != i128::MIN).ok_or_else(out_of_range)?;
     Ok(Fixed(if negative { -raw } else { raw }))
 }
 
@@ -413,11 +400,7 @@ impl fmt::Debug for Fixed {
 /// (timely's exchange, redb records) carry the raw `i128`.
 impl Serialize for Fixed {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        if serializer.is_human_readable() {
-            serializer.collect_str(self)
-        } else {
-            serializer.serialize_i128(self.0)
-        }
+        if serializer.is_human_readable() { serializer.collect_str(self) } else { serializer.serialize_i128(self.0) }
     }
 }
 
@@ -427,11 +410,7 @@ impl<'de> Deserialize<'de> for Fixed {
             deserializer.deserialize_any(FixedVisitor)
         } else {
             i128::deserialize(deserializer).and_then(|raw| {
-                if raw == i128::MIN {
-                    Err(de::Error::custom("fixed-point value out of range"))
-                } else {
-                    Ok(Fixed(raw))
-                }
+                if raw == i128::MIN { Err(de::Error::custom("fixed-point value out of range")) } else { Ok(Fixed(raw)) }
             })
         }
     }
@@ -487,10 +466,7 @@ mod tests {
             assert!(Fixed::parse(bad).is_err(), "{bad:?} should be rejected");
         }
         assert_eq!(Fixed::parse("1e-8"), Err(NumError::Exponent("1e-8".into())));
-        assert_eq!(
-            Fixed::parse("0.0000000000000000001"),
-            Err(NumError::TooPrecise("0.0000000000000000001".into()))
-        );
+        assert_eq!(Fixed::parse("0.0000000000000000001"), Err(NumError::TooPrecise("0.0000000000000000001".into())));
         assert!(matches!(Fixed::parse("1000000000000000000000"), Err(NumError::OutOfRange(_))));
     }
 

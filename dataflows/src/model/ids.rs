@@ -160,10 +160,10 @@ impl Token {
             Some((dex, coin)) => (Some(dex), coin),
             None => (None, s),
         };
-        if let Some(dex) = dex {
-            if dex.is_empty() || !dex.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) {
-                return Err(err("the dex prefix must be lower-case letters and digits"));
-            }
+        if let Some(dex) = dex
+            && (dex.is_empty() || !dex.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        {
+            return Err(err("the dex prefix must be lower-case letters and digits"));
         }
         if coin.is_empty() || !coin.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(err("the symbol must be ASCII letters and digits"));
@@ -297,7 +297,13 @@ mod tests {
 
     #[test]
     fn address_rejects_bad_forms_and_checksums() {
-        for bad in ["", "0x", "7e5f4552091a69125d5dfcb7b8c2659029395bdf", "0x7e5f", "0x7e5f4552091a69125d5dfcb7b8c2659029395bdg"] {
+        for bad in [
+            "",
+            "0x",
+            "7e5f4552091a69125d5dfcb7b8c2659029395bdf",
+            "0x7e5f",
+            "0x7e5f4552091a69125d5dfcb7b8c2659029395bdg",
+        ] {
             assert!(matches!(Address::parse(bad), Err(IdError::AddressFormat(_))), "{bad}");
         }
         assert!(matches!(
@@ -317,7 +323,7 @@ mod tests {
             assert!(Token::parse(bad).is_err(), "{bad:?}");
         }
         assert!(Token::parse(&"A".repeat(32)).is_err());
-        let mut v = vec![Token::parse("SOL").unwrap(), Token::parse("BTC").unwrap(), Token::parse("BTCX").unwrap()];
+        let mut v = [Token::parse("SOL").unwrap(), Token::parse("BTC").unwrap(), Token::parse("BTCX").unwrap()];
         v.sort();
         assert_eq!(v.iter().map(Token::as_str).collect::<Vec<_>>(), ["BTC", "BTCX", "SOL"]);
     }
@@ -326,7 +332,10 @@ mod tests {
     fn cloid_and_tx_hash_round_trip() {
         let c = Cloid::parse("0x00000000000000000000000000000001").unwrap();
         assert_eq!(c.to_string(), "0x00000000000000000000000000000001");
-        assert_eq!(Cloid::parse("0xABCDEF00000000000000000000000001").unwrap().to_string(), "0xabcdef00000000000000000000000001");
+        assert_eq!(
+            Cloid::parse("0xABCDEF00000000000000000000000001").unwrap().to_string(),
+            "0xabcdef00000000000000000000000001"
+        );
         assert!(Cloid::parse("0x0001").is_err());
         let h = "0x".to_string() + &"ab".repeat(32);
         assert_eq!(TxHash::parse(&h).unwrap().to_string(), h);

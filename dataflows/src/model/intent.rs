@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::events::{PositionSide, Side, TimeMs};
 use super::fixed::Fixed;
-use super::ids::{keccak256, Cloid, Token};
+use super::ids::{Cloid, Token, keccak256};
 use super::numeric::{Price, Ratio, Size};
 
 /// A trading strategy of the engine (DESIGN §4).
@@ -139,11 +139,18 @@ pub enum TimeInForce {
 pub enum OrderType {
     /// An aggressive IOC limit bounded by `max_slippage_percent` from the mark
     /// (market orders do not exist on Hyperliquid's wire).
-    Market { max_slippage_percent: Ratio },
-    Limit { price: Price, tif: TimeInForce },
+    Market {
+        max_slippage_percent: Ratio,
+    },
+    Limit {
+        price: Price,
+        tif: TimeInForce,
+    },
     /// A reduce-only stop that rests on the venue and fires as a market order
     /// when the mark crosses `trigger_price`.
-    StopMarket { trigger_price: Price },
+    StopMarket {
+        trigger_price: Price,
+    },
 }
 
 /// An order the risk module let through, before it is sent.

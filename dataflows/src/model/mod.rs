@@ -13,8 +13,8 @@ pub mod numeric;
 use std::fmt::Display;
 
 pub use events::{
-    AccountValue, Fill, FillAction, FundingRate, LeaderboardRow, LeaderboardWindow, MarginMode, MarkPrice,
-    PositionSide, PositionSnapshot, Side, TimeMs, Validate, DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS,
+    AccountValue, DAY_MS, Fill, FillAction, FundingRate, HOUR_MS, LeaderboardRow, LeaderboardWindow, MINUTE_MS,
+    MarginMode, MarkPrice, PositionSide, PositionSnapshot, SECOND_MS, Side, TimeMs, Validate,
 };
 pub use fixed::{Fixed, NumError, Rounding};
 pub use ids::{Address, Cloid, IdError, Token, TxHash};

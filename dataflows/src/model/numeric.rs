@@ -29,6 +29,10 @@ macro_rules! quantity {
             pub const fn from_int(n: i64) -> $name {
                 $name(Fixed::from_int(n))
             }
+            /// A literal for constants: `lit(125, 2)` is 1.25 (see [`Fixed::lit`]).
+            pub const fn lit(mantissa: i64, decimals: u32) -> $name {
+                $name(Fixed::lit(mantissa, decimals))
+            }
             /// Strict decimal text, as the APIs send numbers (see [`Fixed::parse`]).
             pub fn parse(s: &str) -> Result<$name, NumError> {
                 Fixed::parse(s).map($name)
