@@ -100,3 +100,22 @@ fn every_subcommand_has_help() {
         assert!(text(&out.stdout).contains("Usage"), "{args:?}");
     }
 }
+
+#[test]
+fn logs_follow_the_configured_format_and_level() {
+    let out = mirrorflow(
+        &["config", "show"],
+        &[("MIRRORFLOW__LOG__FORMAT", "json"), ("MIRRORFLOW__LOG__LEVEL", "debug"), ("NANSEN_API_KEY", "nsk_hidden")],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    let lines: Vec<serde_json::Value> =
+        stderr.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l:?}: {e}"))).collect();
+    assert!(lines.iter().any(|l| l["fields"]["message"] == "configuration loaded"), "{stderr}");
+    assert!(!stderr.contains("nsk_hidden"));
+    // The command line wins over the configuration; RUST_LOG over both.
+    let out = mirrorflow(&["--log-level", "warn", "config", "show"], &[("MIRRORFLOW__LOG__LEVEL", "debug")]);
+    assert!(text(&out.stderr).is_empty(), "{}", text(&out.stderr));
+    let out = mirrorflow(&["--log-format", "human", "config", "show"], &[("RUST_LOG", "debug")]);
+    assert!(text(&out.stderr).contains("configuration loaded"));
+}
