@@ -207,78 +207,57 @@ impl fmt::Debug for Token {
 }
 string_serde!(Token, "a token symbol such as BTC or xyz:NCLD");
 
-/// A client order id: 16 bytes, written `0x` + 32 lower-case hex digits (it is
-/// hashed as that literal string when an order is signed).
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Cloid([u8; 16]);
+macro_rules! hex_id {
+    ($(#[$meta:meta])* $name:ident, $len:literal, $err:ident, $expecting:literal) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+        pub struct $name([u8; $len]);
 
-impl Cloid {
-    pub const fn from_bytes(bytes: [u8; 16]) -> Cloid {
-        Cloid(bytes)
-    }
-    pub const fn bytes(&self) -> &[u8; 16] {
-        &self.0
-    }
-    pub fn parse(s: &str) -> Result<Cloid, IdError> {
-        parse_hex_fixed::<16>(s).map(Cloid).ok_or_else(|| IdError::Cloid(echo(s)))
-    }
-    pub fn canonical(&self) -> String {
-        format!("0x{}", hex::encode(self.0))
-    }
+        impl $name {
+            pub const fn from_bytes(bytes: [u8; $len]) -> $name {
+                $name(bytes)
+            }
+            pub const fn bytes(&self) -> &[u8; $len] {
+                &self.0
+            }
+            /// `0x` + the hex digits, any case.
+            pub fn parse(s: &str) -> Result<$name, IdError> {
+                parse_hex_fixed::<$len>(s).map($name).ok_or_else(|| IdError::$err(echo(s)))
+            }
+            /// `0x` + lower-case hex: the wire form.
+            pub fn canonical(&self) -> String {
+                format!("0x{}", hex::encode(self.0))
+            }
+        }
+        impl FromStr for $name {
+            type Err = IdError;
+            fn from_str(s: &str) -> Result<$name, IdError> {
+                $name::parse(s)
+            }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.canonical())
+            }
+        }
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({})", stringify!($name), self.canonical())
+            }
+        }
+        string_serde!($name, $expecting);
+    };
 }
-impl FromStr for Cloid {
-    type Err = IdError;
-    fn from_str(s: &str) -> Result<Cloid, IdError> {
-        Cloid::parse(s)
-    }
-}
-impl fmt::Display for Cloid {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.canonical())
-    }
-}
-impl fmt::Debug for Cloid {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Cloid({})", self.canonical())
-    }
-}
-string_serde!(Cloid, "a 0x-prefixed 16-byte hex cloid");
 
-/// An L1 transaction hash (32 bytes). TWAP slice fills carry the all-zero hash.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct TxHash([u8; 32]);
-
-impl TxHash {
-    pub const fn from_bytes(bytes: [u8; 32]) -> TxHash {
-        TxHash(bytes)
-    }
-    pub const fn bytes(&self) -> &[u8; 32] {
-        &self.0
-    }
-    pub fn parse(s: &str) -> Result<TxHash, IdError> {
-        parse_hex_fixed::<32>(s).map(TxHash).ok_or_else(|| IdError::TxHash(echo(s)))
-    }
-    pub fn canonical(&self) -> String {
-        format!("0x{}", hex::encode(self.0))
-    }
-}
-impl FromStr for TxHash {
-    type Err = IdError;
-    fn from_str(s: &str) -> Result<TxHash, IdError> {
-        TxHash::parse(s)
-    }
-}
-impl fmt::Display for TxHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.canonical())
-    }
-}
-impl fmt::Debug for TxHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "TxHash({})", self.canonical())
-    }
-}
-string_serde!(TxHash, "a 0x-prefixed 32-byte hex transaction hash");
+hex_id!(
+    /// A client order id: 16 bytes, written `0x` + 32 lower-case hex digits (it is
+    /// hashed as that literal string when an order is signed).
+    Cloid, 16, Cloid, "a 0x-prefixed 16-byte hex cloid"
+);
+hex_id!(
+    /// An L1 transaction hash (32 bytes). TWAP slice fills carry the all-zero hash.
+    TxHash, 32, TxHash, "a 0x-prefixed 32-byte hex transaction hash"
+);
 
 #[cfg(test)]
 mod tests {
