@@ -3,5 +3,9 @@
 //! historical files, and the simulated venue that serves both APIs on loopback.
 //!
 //! This crate owns protocols and API-shaped types only; it knows nothing of
-//! strategies and never depends on `dataflows`. Its modules arrive with the
-//! simulated-venue and connector issues.
+//! strategies and never depends on `dataflows`.
+
+pub mod hyperliquid;
+pub mod nansen;
+pub mod sim;
+pub mod wire;

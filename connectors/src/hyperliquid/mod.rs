@@ -1,0 +1,3 @@
+//! Hyperliquid: API-shaped types (and, as they arrive, the clients and signing).
+
+pub mod info;

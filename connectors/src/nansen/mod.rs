@@ -1,0 +1,3 @@
+//! Nansen: API-shaped types (and, as it arrives, the client).
+
+pub mod types;
