@@ -9,3 +9,11 @@ pub mod hyperliquid;
 pub mod nansen;
 pub mod sim;
 pub mod wire;
+
+/// Installs rustls' ring crypto provider for the process. reqwest and
+/// tokio-tungstenite are built without a provider of their own (no OpenSSL, no
+/// aws-lc C build), so every binary and test calls this once before building a
+/// client. Calling it again is harmless.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

@@ -1,3 +1,4 @@
 //! Hyperliquid: API-shaped types (and, as they arrive, the clients and signing).
 
 pub mod info;
+pub mod keys;

@@ -2,6 +2,7 @@
 //! trader personas and a ledger, served on loopback through the same HTTP shapes
 //! as Nansen and Hyperliquid, in virtual time, and exportable as history.
 
+pub mod export;
 pub mod ledger;
 pub mod market;
 pub mod personas;
@@ -10,3 +11,8 @@ pub mod tokens;
 pub mod world;
 
 pub use world::{DEFAULT_T0_MS, SimConfig, World};
+pub mod nansen_views;
+pub mod server;
+pub mod views;
+
+pub use server::{ClockMode, RunningVenue, TEST_NANSEN_KEY, Venue, VenueOptions, start};

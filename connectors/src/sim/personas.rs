@@ -27,6 +27,8 @@ pub enum PersonaKind {
     Follower,
     /// Ordinary trader without an edge.
     Retail,
+    /// Traded from outside the simulation (mirrorflow's own account).
+    External,
 }
 
 #[derive(Debug, Clone)]
@@ -138,6 +140,14 @@ fn token_set(rng: &mut SimRng, n_tokens: usize, count: (u64, u64), majors_first:
     set.sort_unstable();
     set.dedup();
     set
+}
+
+/// An account with no behaviour of its own, funded with `usd`.
+pub fn external(usd: f64) -> Persona {
+    let mut p = Persona::base(PersonaKind::External, Vec::new());
+    p.round_trips_per_day = 0.0;
+    p.initial_deposit = usd;
+    p
 }
 
 pub fn build(seed: u64, n_wallets: usize, n_tokens: usize) -> Vec<Persona> {
@@ -269,6 +279,7 @@ fn persona(kind: PersonaKind, rng: &mut SimRng, n_tokens: usize) -> Persona {
             p.follow_delay_ms = (60_000, 8 * 60_000);
             p.label = rng.chance(0.2).then(|| "HL Perps Whale".into());
         }
+        External => return external(100_000.0),
         Retail => {
             p.tokens = token_set(rng, n_tokens, (1, 5), false);
             p.accuracy = rng.range(0.46, 0.52);

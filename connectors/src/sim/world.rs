@@ -36,11 +36,21 @@ pub struct SimConfig {
     /// `warmup_days` before it.
     pub t0_ms: u64,
     pub warmup_days: u64,
+    /// Accounts traded from outside (mirrorflow itself): address and the USDC the
+    /// venue deposits for it at the start. They have no persona behaviour.
+    pub external_accounts: Vec<([u8; 20], u64)>,
 }
 
 impl Default for SimConfig {
     fn default() -> Self {
-        SimConfig { seed: 1, wallets: 300, tokens: 30, t0_ms: DEFAULT_T0_MS, warmup_days: 90 }
+        SimConfig {
+            seed: 1,
+            wallets: 300,
+            tokens: 30,
+            t0_ms: DEFAULT_T0_MS,
+            warmup_days: 90,
+            external_accounts: Vec::new(),
+        }
     }
 }
 
@@ -139,8 +149,8 @@ impl World {
         let tokens: Vec<TokenSpec> = CATALOG[..n_tokens].to_vec();
         let start = cfg.start_ms();
         let market = Market::new(cfg.seed, tokens, start);
-        let personas = personas::build(cfg.seed, cfg.wallets, n_tokens);
-        let mut accounts = Vec::with_capacity(personas.len());
+        let mut personas = personas::build(cfg.seed, cfg.wallets, n_tokens);
+        let mut accounts = Vec::with_capacity(personas.len() + cfg.external_accounts.len());
         let mut index = HashMap::new();
         for i in 0..personas.len() {
             let hash = keccak_u64(&[b"mirrorflow/sim/wallet", &cfg.seed.to_be_bytes(), &(i as u64).to_be_bytes()]);
@@ -148,6 +158,11 @@ impl World {
             addr.copy_from_slice(&hash[12..]);
             index.insert(addr, i);
             accounts.push(Account::new(addr));
+        }
+        for (addr, usd) in &cfg.external_accounts {
+            index.insert(*addr, accounts.len());
+            accounts.push(Account::new(*addr));
+            personas.push(personas::external(*usd as f64));
         }
         let rngs = (0..personas.len()).map(|i| SimRng::derive(cfg.seed, "wallet", i as u64)).collect();
         let market_makers =
@@ -608,7 +623,7 @@ mod tests {
     use super::*;
 
     fn small() -> SimConfig {
-        SimConfig { seed: 5, wallets: 40, tokens: 6, t0_ms: DEFAULT_T0_MS, warmup_days: 10 }
+        SimConfig { seed: 5, wallets: 40, tokens: 6, warmup_days: 10, ..SimConfig::default() }
     }
 
     #[test]
