@@ -44,6 +44,70 @@ pub enum Command {
     /// Show or check configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// The simulated venue: a deterministic Hyperliquid + Nansen on loopback.
+    #[command(subcommand)]
+    Sim(SimCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SimCommand {
+    /// Serve the venue's APIs on loopback in virtual time until Ctrl-C.
+    Serve(SimServeArgs),
+    /// Write a world's history (warm-up included) in the sources' own formats.
+    Export(SimExportArgs),
+}
+
+/// What world to simulate: the same values give the same world.
+#[derive(Debug, Args)]
+pub struct WorldArgs {
+    /// Seed of every random draw.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Trader wallets (personas), at least 10.
+    #[arg(long, default_value_t = 300)]
+    pub wallets: usize,
+    /// Perp markets, 1 to 30.
+    #[arg(long, default_value_t = 30)]
+    pub tokens: usize,
+    /// Days of history simulated before t0.
+    #[arg(long, default_value_t = 90)]
+    pub warmup_days: u64,
+    /// t0, the venue's "now" when it starts (YYYY-MM-DD, UTC); default 2026-01-01.
+    #[arg(long)]
+    pub t0: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SimServeArgs {
+    #[command(flatten)]
+    pub world: WorldArgs,
+    /// Address to serve on (port 0: the OS picks one).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: String,
+    /// Virtual seconds per real second.
+    #[arg(long, default_value_t = 60.0, conflicts_with = "stepped")]
+    pub speed: f64,
+    /// Advance only on POST /sim/advance.
+    #[arg(long)]
+    pub stepped: bool,
+    /// Write a mirrorflow config (and owner-only key files beside it) pointing at this venue.
+    #[arg(long)]
+    pub write_config: Option<PathBuf>,
+    /// /info request weight allowed per minute (Hyperliquid's is 1200).
+    #[arg(long, default_value_t = 1_200)]
+    pub info_weight_per_minute: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct SimExportArgs {
+    #[command(flatten)]
+    pub world: WorldArgs,
+    /// Days simulated after t0 (the export covers warm-up + days).
+    #[arg(long)]
+    pub days: u64,
+    /// Output directory (created; must be empty if it exists).
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

@@ -2,14 +2,17 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::Parser;
-use mirrorflow::cli::{Cli, Command, ConfigCommand};
+use mirrorflow::cli::{Cli, Command, ConfigCommand, SimCommand};
+use mirrorflow::commands;
 use mirrorflow::config::{self, Config, ConfigError, Loaded, LogFormat};
 use mirrorflow::logging;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let env = config::process_env();
+    connectors::install_tls_provider();
     match run(&cli, &env) {
         Ok(code) => code,
         Err(e) => {
@@ -19,19 +22,23 @@ fn main() -> ExitCode {
     }
 }
 
-/// Loads the configuration a command runs with, then starts logging as it (and
-/// the command line) says; a configuration that fails to load is logged with the
-/// defaults and returned as the error.
+/// Starts logging as the command line, then the configuration, say.
+fn init_logging(cli: &Cli, config: Option<&Config>) {
+    let defaults = Config::default();
+    let log = &config.unwrap_or(&defaults).log;
+    let format = cli.log_format.map(LogFormat::from).unwrap_or(log.format);
+    logging::init(format, cli.log_level.as_deref().unwrap_or(&log.level));
+}
+
+/// Loads the configuration a command runs with and starts logging from it; a
+/// configuration that fails to load is logged with the defaults.
 fn load_and_init_logging(
     cli: &Cli,
     path: Option<&Path>,
     env: &BTreeMap<String, String>,
 ) -> Result<Loaded, ConfigError> {
     let loaded = config::load(path, env);
-    let defaults = Config::default();
-    let log = loaded.as_ref().map(|l| &l.config.log).unwrap_or(&defaults.log);
-    let format = cli.log_format.map(LogFormat::from).unwrap_or(log.format);
-    logging::init(format, cli.log_level.as_deref().unwrap_or(&log.level));
+    init_logging(cli, loaded.as_ref().ok().map(|l| &l.config));
     if let Ok(l) = &loaded {
         tracing::debug!(
             source = %l.path.as_deref().map(|p| p.display().to_string()).unwrap_or_else(|| "built-in defaults".into()),
@@ -42,27 +49,29 @@ fn load_and_init_logging(
     loaded
 }
 
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")
+}
+
 fn run(cli: &Cli, env: &BTreeMap<String, String>) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Config(ConfigCommand::Show(source)) => {
             let loaded = load_and_init_logging(cli, source.config.as_deref(), env)?;
-            print!("{}", config::render(&loaded)?);
+            commands::config::show(&loaded)
+        }
+        Command::Config(ConfigCommand::Check { file }) => {
+            let _ = load_and_init_logging(cli, Some(file), env);
+            Ok(commands::config::check(file, env))
+        }
+        Command::Sim(SimCommand::Serve(args)) => {
+            init_logging(cli, None);
+            runtime()?.block_on(commands::sim::serve(args))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Config(ConfigCommand::Check { file }) => match load_and_init_logging(cli, Some(file), env) {
-            Ok(loaded) => {
-                let overrides = if loaded.overrides.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (with environment overrides {})", loaded.overrides.join(", "))
-                };
-                println!("{}: OK{overrides}", file.display());
-                Ok(ExitCode::SUCCESS)
-            }
-            Err(e) => {
-                eprintln!("{e}");
-                Ok(ExitCode::FAILURE)
-            }
-        },
+        Command::Sim(SimCommand::Export(args)) => {
+            init_logging(cli, None);
+            commands::sim::export_history(args)?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }

@@ -50,7 +50,14 @@ fn default_paths() -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     paths(&toml::Value::try_from(Config::default()).unwrap(), "", &mut out);
     // Optional keys absent from the defaults but documented in the example.
-    for k in ["hyperliquid.vault_address", "keys.private_key_file", "alerts.webhook_url", "alerts.telegram_chat_id"] {
+    for k in [
+        "hyperliquid.vault_address",
+        "keys.private_key_file",
+        "keys.nansen_api_key_file",
+        "keys.account_address",
+        "alerts.webhook_url",
+        "alerts.telegram_chat_id",
+    ] {
         out.insert(k.to_string());
     }
     out

@@ -306,7 +306,7 @@ async fn nansen_endpoints_answer_with_real_rows() {
     let _: Page<TokenPnlRow> = r.json().await.unwrap();
     let r = c.nansen("smart-money/perp-trades", json!({"only_new_positions": true})).await;
     let sm: Page<SmartMoneyTrade> = r.json().await.unwrap();
-    assert!(sm.data.iter().all(|t| t.action == "Open"));
+    assert!(sm.data.iter().all(|t| t.action.as_deref() == Some("Open")));
     assert!(!sm.data.is_empty());
     let r = c.nansen("perp-screener", json!({"date": {"from": "2025-12-25T00:00:00Z"}})).await;
     let screen: Page<ScreenerRow> = r.json().await.unwrap();

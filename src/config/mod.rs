@@ -141,7 +141,7 @@ pub fn load(path: Option<&Path>, env: &BTreeMap<String, String>) -> Result<Loade
     if !issues.is_empty() {
         return Err(ConfigError::Invalid { origin: origin(path), issues });
     }
-    let secrets = Secrets::load(env, config.keys.private_key_file.as_deref())?;
+    let secrets = Secrets::load(env, &config.keys)?;
     Ok(Loaded { config, secrets, path: path.map(Path::to_path_buf), overrides })
 }
 
@@ -157,8 +157,10 @@ fn resolve_paths(config: &mut Config, base: &Path) {
     let resolve =
         |p: &Path| if p.is_relative() && !base.as_os_str().is_empty() { base.join(p) } else { p.to_path_buf() };
     config.state.dir = resolve(&config.state.dir);
-    if let Some(key) = &config.keys.private_key_file {
-        config.keys.private_key_file = Some(resolve(key));
+    for file in [&mut config.keys.private_key_file, &mut config.keys.nansen_api_key_file] {
+        if let Some(path) = file.as_deref() {
+            *file = Some(resolve(path));
+        }
     }
 }
 

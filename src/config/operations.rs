@@ -236,13 +236,20 @@ impl Default for LogConfig {
     }
 }
 
-/// Key material that is not itself secret: where the secret key may be read from.
+/// Key material that is not itself secret: where the secrets may be read from,
+/// and the account traded.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct KeysConfig {
     /// A file holding the hex private key (alternative to `HL_PRIVATE_KEY`); refused
     /// when readable by group or others.
     pub private_key_file: Option<PathBuf>,
+    /// A file holding the Nansen API key (alternative to `NANSEN_API_KEY`); refused
+    /// when readable by group or others.
+    pub nansen_api_key_file: Option<PathBuf>,
+    /// The Hyperliquid account traded (alternative to `HL_ACCOUNT_ADDRESS`); with
+    /// an agent key this is the master account, not the key's own address.
+    pub account_address: Option<String>,
 }
 
 /// The fill model shared by paper trading and backfill (decisions.md 13).

@@ -11,6 +11,7 @@ use dataflows::model::Address;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::ConfigError;
+use super::operations::KeysConfig;
 
 pub const NANSEN_API_KEY: &str = "NANSEN_API_KEY";
 pub const HL_PRIVATE_KEY: &str = "HL_PRIVATE_KEY";
@@ -65,35 +66,46 @@ pub struct Secrets {
 impl Secrets {
     /// Reads the secrets from `env` (the process environment after `.env`) and the
     /// optional key file.
-    pub fn load(env: &BTreeMap<String, String>, key_file: Option<&Path>) -> Result<Secrets, ConfigError> {
+    pub fn load(env: &BTreeMap<String, String>, keys: &KeysConfig) -> Result<Secrets, ConfigError> {
+        let key_file = keys.private_key_file.as_deref();
         let from_env = |var: &'static str| {
             env.get(var).filter(|v| !v.trim().is_empty()).map(|v| Secret {
                 value: SecretString::from(v.trim().to_string()),
                 source: SecretSource::Environment(var),
             })
         };
-        let hl_private_key = match (from_env(HL_PRIVATE_KEY), key_file) {
-            (Some(_), Some(path)) => {
-                return Err(ConfigError::Secret(format!(
-                    "both {HL_PRIVATE_KEY} and keys.private_key_file ({}) are set; keep exactly one",
-                    path.display()
-                )));
-            }
-            (Some(secret), None) => Some(secret),
-            (None, Some(path)) => Some(read_key_file(path)?),
-            (None, None) => None,
-        };
+        let hl_private_key = env_or_file(from_env(HL_PRIVATE_KEY), HL_PRIVATE_KEY, key_file, "keys.private_key_file")?;
+        let nansen_api_key = env_or_file(
+            from_env(NANSEN_API_KEY),
+            NANSEN_API_KEY,
+            keys.nansen_api_key_file.as_deref(),
+            "keys.nansen_api_key_file",
+        )?;
         if let Some(key) = &hl_private_key {
             check_private_key_shape(key)?;
         }
-        let hl_account_address = match env.get(HL_ACCOUNT_ADDRESS).filter(|v| !v.trim().is_empty()) {
+        let from_env_address = match env.get(HL_ACCOUNT_ADDRESS).filter(|v| !v.trim().is_empty()) {
             Some(text) => Some(
                 Address::parse(text.trim()).map_err(|e| ConfigError::Secret(format!("{HL_ACCOUNT_ADDRESS}: {e}")))?,
             ),
             None => None,
         };
+        let from_config = match &keys.account_address {
+            Some(text) => Some(
+                Address::parse(text.trim()).map_err(|e| ConfigError::Secret(format!("keys.account_address: {e}")))?,
+            ),
+            None => None,
+        };
+        let hl_account_address = match (from_env_address, from_config) {
+            (Some(a), Some(b)) if a != b => {
+                return Err(ConfigError::Secret(format!(
+                    "{HL_ACCOUNT_ADDRESS} ({a}) and keys.account_address ({b}) disagree; keep one"
+                )));
+            }
+            (a, b) => a.or(b),
+        };
         Ok(Secrets {
-            nansen_api_key: from_env(NANSEN_API_KEY),
+            nansen_api_key,
             hl_private_key,
             hl_account_address,
             webhook_token: from_env(WEBHOOK_TOKEN),
@@ -123,18 +135,34 @@ impl Secrets {
     }
 }
 
-/// Reads the hex private key from `path`, refusing a file that group or others
-/// can read: a trading key must not be exposed to other users of the machine.
-fn read_key_file(path: &Path) -> Result<Secret, ConfigError> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| ConfigError::Secret(format!("keys.private_key_file {}: {e}", path.display())))?;
+/// One secret from either the environment or a file — never both.
+fn env_or_file(
+    env: Option<Secret>,
+    var: &str,
+    file: Option<&Path>,
+    key: &'static str,
+) -> Result<Option<Secret>, ConfigError> {
+    match (env, file) {
+        (Some(_), Some(path)) => {
+            Err(ConfigError::Secret(format!("both {var} and {key} ({}) are set; keep exactly one", path.display())))
+        }
+        (Some(secret), None) => Ok(Some(secret)),
+        (None, Some(path)) => read_secret_file(path, key).map(Some),
+        (None, None) => Ok(None),
+    }
+}
+
+/// Reads a secret from `path`, refusing a file that group or others can read: a
+/// trading key must not be exposed to other users of the machine.
+fn read_secret_file(path: &Path, key: &'static str) -> Result<Secret, ConfigError> {
+    let meta = std::fs::metadata(path).map_err(|e| ConfigError::Secret(format!("{key} {}: {e}", path.display())))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
             return Err(ConfigError::Secret(format!(
-                "keys.private_key_file {} is readable by others (mode {mode:03o}); run `chmod 600 {}`",
+                "{key} {} is readable by others (mode {mode:03o}); run `chmod 600 {}`",
                 path.display(),
                 path.display()
             )));
@@ -142,8 +170,8 @@ fn read_key_file(path: &Path) -> Result<Secret, ConfigError> {
     }
     #[cfg(not(unix))]
     let _ = meta;
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ConfigError::Secret(format!("keys.private_key_file {}: {e}", path.display())))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| ConfigError::Secret(format!("{key} {}: {e}", path.display())))?;
     Ok(Secret { value: SecretString::from(text.trim().to_string()), source: SecretSource::File(path.to_path_buf()) })
 }
 
@@ -173,7 +201,9 @@ mod tests {
 
     #[test]
     fn debug_and_summary_never_show_values() {
-        let s = Secrets::load(&env(&[(NANSEN_API_KEY, "nsk_supersecret"), (HL_PRIVATE_KEY, KEY)]), None).unwrap();
+        let s =
+            Secrets::load(&env(&[(NANSEN_API_KEY, "nsk_supersecret"), (HL_PRIVATE_KEY, KEY)]), &KeysConfig::default())
+                .unwrap();
         let debug = format!("{s:?}");
         assert!(!debug.contains("supersecret") && !debug.contains("0123456789abcdef"), "{debug}");
         let summary = format!("{:?}", s.summary());
@@ -190,22 +220,28 @@ mod tests {
         let path = dir.path().join("key");
         std::fs::write(&path, format!("{KEY}\n")).unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let err = Secrets::load(&env(&[]), Some(&path)).unwrap_err().to_string();
+        let keys = KeysConfig { private_key_file: Some(path.clone()), ..KeysConfig::default() };
+        let err = Secrets::load(&env(&[]), &keys).unwrap_err().to_string();
         assert!(err.contains("readable by others") && err.contains("644"), "{err}");
         assert!(!err.contains("0123456789abcdef"));
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-        let s = Secrets::load(&env(&[]), Some(&path)).unwrap();
+        let s = Secrets::load(&env(&[]), &keys).unwrap();
         assert_eq!(s.hl_private_key.unwrap().expose(), KEY);
     }
 
     #[test]
     fn malformed_keys_and_double_sources_are_refused_without_echo() {
-        let err = Secrets::load(&env(&[(HL_PRIVATE_KEY, "0xdeadbeef")]), None).unwrap_err().to_string();
+        let none = KeysConfig::default();
+        let err = Secrets::load(&env(&[(HL_PRIVATE_KEY, "0xdeadbeef")]), &none).unwrap_err().to_string();
         assert!(err.contains("not 32 bytes") && !err.contains("deadbeef"), "{err}");
-        let err =
-            Secrets::load(&env(&[(HL_PRIVATE_KEY, KEY)]), Some(Path::new("/nonexistent"))).unwrap_err().to_string();
+        let file = KeysConfig { private_key_file: Some("/nonexistent".into()), ..KeysConfig::default() };
+        let err = Secrets::load(&env(&[(HL_PRIVATE_KEY, KEY)]), &file).unwrap_err().to_string();
         assert!(err.contains("keep exactly one"), "{err}");
-        let err = Secrets::load(&env(&[(HL_ACCOUNT_ADDRESS, "0x12")]), None).unwrap_err().to_string();
+        let err = Secrets::load(&env(&[(HL_ACCOUNT_ADDRESS, "0x12")]), &none).unwrap_err().to_string();
         assert!(err.contains(HL_ACCOUNT_ADDRESS), "{err}");
+        let both = KeysConfig { account_address: Some("0x7e5f4552091a69125d5dfcb7b8c2659029395bdf".into()), ..none };
+        let other = "0x0000000000000000000000000000000000000001";
+        let err = Secrets::load(&env(&[(HL_ACCOUNT_ADDRESS, other)]), &both).unwrap_err().to_string();
+        assert!(err.contains("disagree"), "{err}");
     }
 }

@@ -466,6 +466,10 @@ fn operations(c: &mut Checker, cfg: &Config) {
     }
     retry(c, "hyperliquid.retry", &h.retry);
 
+    if let Some(address) = &cfg.keys.account_address {
+        let ok = Address::parse(address).is_ok();
+        c.require(ok, "keys.account_address", format!("{address:?}"), "must be 0x followed by 40 hex digits");
+    }
     let listen = &cfg.http.listen;
     c.require(
         listen.parse::<SocketAddr>().is_ok(),

@@ -363,14 +363,18 @@ pub struct SmartMoneyFilters {
     pub value_usd: Option<Range>,
 }
 
+/// A smart-money trade. Fields not seen in a live capture are optional on read
+/// (nansen-api.md §13); the venue always sends them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SmartMoneyTrade {
-    pub trader_address: String,
-    #[serde(default)]
-    pub trader_address_label: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trader_address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trader_address_label: Option<String>,
     pub token_symbol: String,
     pub side: String,
-    pub action: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
     #[serde(with = "dec_num")]
     pub token_amount: Decimal,
     /// Per-token price; `value_usd / price_usd == token_amount`.
@@ -379,10 +383,12 @@ pub struct SmartMoneyTrade {
     #[serde(with = "dec_num")]
     pub value_usd: Decimal,
     /// `Market` or `Limit`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub block_timestamp: String,
-    pub transaction_hash: String,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_timestamp: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_hash: Option<String>,
 }
 
 // ---------------------------------------------------------------- perp-screener

@@ -49,7 +49,7 @@ impl Market {
 
     fn step_minute(&mut self) {
         let minute = self.prices[0].len();
-        if minute % 60 == 0 && self.rng.chance(1.0 / 48.0) {
+        if minute.is_multiple_of(60) && self.rng.chance(1.0 / 48.0) {
             let r = self.rng.uniform();
             self.regime = if r < 0.3 {
                 0.6
@@ -72,7 +72,7 @@ impl Market {
             let next = (last * r.clamp(-0.25, 0.25).exp()).clamp(spec.start_price / 20.0, spec.start_price * 20.0);
             self.prices[i].push(next);
         }
-        if (minute + 1) % 60 == 0 {
+        if (minute + 1).is_multiple_of(60) {
             self.step_funding(minute + 1);
         }
     }

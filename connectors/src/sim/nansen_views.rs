@@ -24,21 +24,21 @@ use crate::wire::Decimal;
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
     pub status: u16,
-    pub body: ErrorBody,
+    pub body: Box<ErrorBody>,
 }
 
 impl ApiError {
     pub fn new(status: u16, error: &str, code: &str, message: impl Into<String>) -> ApiError {
         ApiError {
             status,
-            body: ErrorBody {
+            body: Box::new(ErrorBody {
                 error: error.into(),
                 message: message.into(),
                 code: code.into(),
                 status: Some(status),
                 param: None,
                 retry_after: None,
-            },
+            }),
         }
     }
 
@@ -394,21 +394,24 @@ pub fn smart_money_trades(world: &World, req: &SmartMoneyTradesRequest) -> ApiRe
             }
             let long = if matches!(action, "Open" | "Add") { f.buy } else { !f.buy };
             let t = SmartMoneyTrade {
-                trader_address: account.address_hex(),
-                trader_address_label: label(world, w),
+                trader_address: Some(account.address_hex()),
+                trader_address_label: Some(label(world, w)),
                 token_symbol: world.specs()[f.token].name.to_string(),
                 side: if long { "Long" } else { "Short" }.into(),
-                action: action.into(),
+                action: Some(action.into()),
                 token_amount: f.sz,
                 price_usd: f.px,
                 value_usd: f.px * f.sz,
-                kind: if f.crossed { "Market" } else { "Limit" }.into(),
-                block_timestamp: iso_seconds(f.time),
-                transaction_hash: world.trade_hash(f.tid),
+                kind: Some(if f.crossed { "Market" } else { "Limit" }.into()),
+                block_timestamp: Some(iso_seconds(f.time)),
+                transaction_hash: Some(world.trade_hash(f.tid)),
             };
             let keep = filters.token_symbol.as_ref().is_none_or(|s| *s == t.token_symbol)
                 && filters.side.as_ref().is_none_or(|s| *s == t.side)
-                && filters.trader_address.as_ref().is_none_or(|a| a.eq_ignore_ascii_case(&t.trader_address))
+                && filters
+                    .trader_address
+                    .as_ref()
+                    .is_none_or(|a| t.trader_address.as_ref().is_some_and(|x| x.eq_ignore_ascii_case(a)))
                 && filters.value_usd.as_ref().is_none_or(|r| r.contains(t.value_usd));
             if keep {
                 rows.push((f.time, t));
@@ -416,7 +419,7 @@ pub fn smart_money_trades(world: &World, req: &SmartMoneyTradesRequest) -> ApiRe
         }
     }
     // A recent-activity tape: newest first unless asked otherwise.
-    rows.sort_by(|a, b| b.0.cmp(&a.0));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.0));
     page(rows.into_iter().map(|(_, t)| t).collect(), req.pagination, req.order_by.as_deref())
 }
 

@@ -150,16 +150,21 @@ impl Venue {
     }
 
     /// Checks the key, its rate and its credits for a call costing `cost`.
-    fn admit_nansen(&self, headers: &HeaderMap, cost: u64) -> Result<String, Response> {
+    fn admit_nansen(&self, headers: &HeaderMap, cost: u64) -> Result<String, Box<Response>> {
         let Some(key) = headers.get("apikey").and_then(|v| v.to_str().ok()) else {
             let mut e =
                 ApiError::new(402, "Payment Required", "payment_required", "Send your API key in the apiKey header");
             e.body.param = Some("apiKey".into());
-            return Err(nansen_error(e));
+            return Err(Box::new(nansen_error(e)));
         };
         let mut keys = self.nansen.lock().unwrap_or_else(|e| e.into_inner());
         let Some(usage) = keys.get_mut(key) else {
-            return Err(nansen_error(ApiError::new(401, "Unauthorized", "unauthenticated", "Invalid API key")));
+            return Err(Box::new(nansen_error(ApiError::new(
+                401,
+                "Unauthorized",
+                "unauthenticated",
+                "Invalid API key",
+            ))));
         };
         let now = Instant::now();
         while usage.recent.front().is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(60)) {
@@ -180,7 +185,7 @@ impl Venue {
             let mut r = nansen_error(e);
             r.headers_mut().insert("retry-after", HeaderValue::from(retry));
             r.headers_mut().insert("x-nansen-ratelimit-scope", HeaderValue::from_static(scope));
-            return Err(r);
+            return Err(Box::new(r));
         }
         if usage.credits < cost {
             let mut r = nansen_error(ApiError::new(
@@ -190,7 +195,7 @@ impl Venue {
                 "Insufficient credits: buy more credits to continue",
             ));
             r.headers_mut().insert("x-nansen-credits-remaining", HeaderValue::from(usage.credits));
-            return Err(r);
+            return Err(Box::new(r));
         }
         usage.recent.push_back(now);
         Ok(key.to_string())
@@ -321,7 +326,7 @@ fn nansen_call<Q: DeserializeOwned, R: Serialize>(
 ) -> Response {
     let key = match venue.admit_nansen(headers, cost) {
         Ok(k) => k,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let req: Q = match parse_body(body) {
         Ok(r) => r,
@@ -377,7 +382,7 @@ async fn account(State(v): State<Arc<Venue>>, headers: HeaderMap) -> Response {
                 &crate::nansen::types::Account { plan: "pro".into(), credits_remaining: credits },
             )
         }
-        Err(r) => r,
+        Err(r) => *r,
     }
 }
 

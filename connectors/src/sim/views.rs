@@ -347,7 +347,7 @@ pub fn user_funding(world: &World, wallet: Option<usize>, start: u64, end: Optio
                 usdc: f.usdc,
                 szi: f.szi,
                 funding_rate: f.rate,
-                n_samples: None,
+                n_samples: Some(1),
             },
         })
         .collect()

@@ -264,10 +264,10 @@ impl World {
             self.now_ms = horizon;
             if horizon == minute_end {
                 self.check_liquidations(minute_end);
-                if minute_end % HOUR_MS == 0 {
+                if minute_end.is_multiple_of(HOUR_MS) {
                     self.pay_funding(minute_end);
                 }
-                if minute_end % DAY_MS == 0 {
+                if minute_end.is_multiple_of(DAY_MS) {
                     self.snapshot_day(minute_end);
                 }
             }

@@ -1,0 +1,4 @@
+//! What each subcommand does; `main` only parses and dispatches.
+
+pub mod config;
+pub mod sim;
