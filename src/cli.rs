@@ -96,6 +96,15 @@ pub struct SimServeArgs {
     /// /info request weight allowed per minute (Hyperliquid's is 1200).
     #[arg(long, default_value_t = 1_200)]
     pub info_weight_per_minute: u32,
+    /// Nansen requests allowed per second for one key (429 beyond).
+    #[arg(long, default_value_t = 20)]
+    pub nansen_per_second: u32,
+    /// Nansen requests allowed per minute for one key (429 beyond).
+    #[arg(long, default_value_t = 600)]
+    pub nansen_per_minute: u32,
+    /// Credits of the test Nansen key (403 insufficient_credits when spent).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub nansen_credits: u64,
 }
 
 #[derive(Debug, Args)]

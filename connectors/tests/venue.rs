@@ -155,12 +155,13 @@ async fn read_endpoints_serve_the_real_shapes() {
     v.stop().await;
 }
 
-/// Δ account value = Σ closedPnl − Σ fees + Σ funding + Δ unrealised PnL + net
-/// transfers, for every wallet, from the served data alone — and positions
-/// rebuilt from the served fills equal the served positions.
+/// Over a 30-day world: Δ account value = Σ closedPnl − Σ fees + Σ funding +
+/// Δ unrealised PnL + net transfers, for every wallet, from the served data
+/// alone — and positions rebuilt from the served fills equal the served positions.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_served_ledger_balances_for_every_wallet() {
-    let cfg = small_world(12);
+    // No warm-up: the venue starts at t0 and the test steps it through 30 days.
+    let cfg = SimConfig { warmup_days: 0, ..small_world(12) };
     let t0 = cfg.t0_ms;
     let v = venue(cfg.clone()).await;
     let c = Client::new(&v);
@@ -171,7 +172,7 @@ async fn the_served_ledger_balances_for_every_wallet() {
     for u in &users {
         before.insert(u.clone(), c.info::<ClearinghouseState>(json!({"type": "clearinghouseState", "user": u})).await);
     }
-    let t2 = t1 + 3 * DAY_MS + 7 * HOUR_MS;
+    let t2 = t1 + 30 * DAY_MS + 7 * HOUR_MS;
     c.advance(t2).await;
     let mut checked_fills = 0;
     for u in &users {
@@ -221,7 +222,7 @@ async fn the_served_ledger_balances_for_every_wallet() {
             .collect();
         assert_eq!(pos, served, "{u}: positions rebuilt from fills differ from clearinghouseState");
     }
-    assert!(checked_fills > 100, "only {checked_fills} fills in the window");
+    assert!(checked_fills > 1_000, "only {checked_fills} fills in the window");
     v.stop().await;
 }
 
@@ -271,6 +272,13 @@ async fn leaderboards_match_the_ledger() {
         // JSON numbers are floats: equal to 1e-9 relative.
         let tolerance = pnl.abs().max(Decimal::ONE) * Decimal::new(1, 9);
         assert!((row.total_pnl - pnl).abs() <= tolerance, "{}: {} vs {pnl}", row.trader_address, row.total_pnl);
+        let deposits: Decimal =
+            transfers.iter().filter(|t| t.delta.kind == "deposit").map(|t| t.delta.usdc.unwrap_or_default()).sum();
+        let base = at_d1[&row.trader_address] + deposits;
+        if base > Decimal::ZERO {
+            let roi = pnl / base * Decimal::ONE_HUNDRED;
+            assert!((row.roi - roi).abs() <= Decimal::new(1, 5), "{}: roi {} vs {roi}", row.trader_address, row.roi);
+        }
         assert_eq!(row.account_value.round_dp(4), s.margin_summary.account_value.round_dp(4));
     }
     v.stop().await;

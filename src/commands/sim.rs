@@ -112,8 +112,10 @@ pub async fn serve(args: &SimServeArgs) -> anyhow::Result<()> {
     let options = VenueOptions {
         sim: sim.clone(),
         clock,
+        nansen_keys: [(TEST_NANSEN_KEY.to_string(), args.nansen_credits)].into_iter().collect(),
+        nansen_per_second: args.nansen_per_second,
+        nansen_per_minute: args.nansen_per_minute,
         info_weight_per_minute: args.info_weight_per_minute,
-        ..VenueOptions::default()
     };
     let listen: SocketAddr = args.listen.parse().with_context(|| format!("--listen {:?}", args.listen))?;
     eprintln!(

@@ -13,7 +13,7 @@
 //! hyperliquid/ledger_updates.jsonl           deposits and withdrawals with "user"
 //! hyperliquid/account_values.jsonl           daily account value per user
 //! hyperliquid/liquidations.jsonl             every liquidation with its liquidation price
-//! nansen/perp-leaderboard/<7d|30d|90d>/<YYYY-MM-DD>.json   leaderboard pages, as of each day's end
+//! nansen/perp-leaderboard/<1d|7d|30d|90d>/<YYYY-MM-DD>.json   leaderboard pages, as of each day's end
 //! nansen/labels.json                         address labels
 //! sim/personas.json                          the ground truth (kinds, copy clusters)
 //! ```
@@ -241,31 +241,29 @@ pub fn export(cfg: SimConfig, days: u64, out: &Path, progress: &mut dyn Progress
     w.lines("hyperliquid/funding.jsonl", "hl_funding", funding)?;
 
     next(progress, "ledgers");
-    let mut user_funding = Vec::new();
-    let mut ledger = Vec::new();
-    for a in 0..world.accounts.len() {
-        for f in &world.accounts[a].funding {
-            user_funding.push((f.time, a, views::user_funding(&world, Some(a), f.time, Some(f.time))));
-        }
-        for t in &world.accounts[a].transfers {
-            ledger.push((t.time, a, views::ledger_updates(&world, Some(a), t.time, Some(t.time))));
-        }
+    let mut funding_order: Vec<(u64, usize, usize)> = Vec::new();
+    let mut transfer_order: Vec<(u64, usize, usize)> = Vec::new();
+    for (a, account) in world.accounts.iter().enumerate() {
+        funding_order.extend(account.funding.iter().enumerate().map(|(i, f)| (f.time, a, i)));
+        transfer_order.extend(account.transfers.iter().enumerate().map(|(i, t)| (t.time, a, i)));
     }
-    user_funding.sort_by_key(|(t, a, _)| (*t, *a));
-    user_funding.dedup_by_key(|(t, a, _)| (*t, *a));
-    ledger.sort_by_key(|(t, a, _)| (*t, *a));
-    ledger.dedup_by_key(|(t, a, _)| (*t, *a));
+    funding_order.sort_unstable();
+    transfer_order.sort_unstable();
     w.lines(
         "hyperliquid/user_funding.jsonl",
         "hl_user_funding",
-        user_funding
-            .iter()
-            .flat_map(|(_, a, rows)| rows.iter().map(|r| WithUser { user: &addresses[*a], row: r.clone() })),
+        funding_order.iter().map(|&(_, a, i)| WithUser {
+            user: &addresses[a],
+            row: views::funding_entry(&world, a, &world.accounts[a].funding[i]),
+        }),
     )?;
     w.lines(
         "hyperliquid/ledger_updates.jsonl",
         "hl_ledger_updates",
-        ledger.iter().flat_map(|(_, a, rows)| rows.iter().map(|r| WithUser { user: &addresses[*a], row: r.clone() })),
+        transfer_order.iter().map(|&(_, a, i)| WithUser {
+            user: &addresses[a],
+            row: views::ledger_update(&world, a, &world.accounts[a].transfers[i]),
+        }),
     )?;
 
     next(progress, "account values");
@@ -302,7 +300,7 @@ pub fn export(cfg: SimConfig, days: u64, out: &Path, progress: &mut dyn Progress
     )?;
 
     next(progress, "leaderboards");
-    for window in [7u64, 30, 90] {
+    for window in [1u64, 7, 30, 90] {
         let mut day = start + DAY_MS;
         while day <= end {
             let rows = leaderboard_at(&world, day.saturating_sub(window * DAY_MS).max(start), day);

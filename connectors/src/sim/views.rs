@@ -4,7 +4,7 @@
 //! first), and only an account's 10 000 most recent fills are reachable; time
 //! ranges of funding lists return at most 500 rows; candles keep the last 5000.
 
-use super::ledger::{FillRec, maintenance_rate, round_usd, unrealized};
+use super::ledger::{FillRec, FundingRec, TransferRec, maintenance_rate, round_usd, unrealized};
 use super::market::{HOUR_MS, MINUTE_MS};
 use super::tokens::Round;
 use super::world::World;
@@ -329,6 +329,22 @@ pub fn funding_history(world: &World, token: usize, start: u64, end: Option<u64>
     out
 }
 
+/// One funding payment in the API's shape.
+pub fn funding_entry(world: &World, w: usize, f: &FundingRec) -> UserFundingEntry {
+    UserFundingEntry {
+        time: f.time,
+        hash: world.ledger_hash("funding", f.time, w),
+        delta: FundingDelta {
+            kind: "funding".into(),
+            coin: world.specs()[f.token].name.to_string(),
+            usdc: f.usdc,
+            szi: f.szi,
+            funding_rate: f.rate,
+            n_samples: Some(1),
+        },
+    }
+}
+
 /// `userFunding`: the account's funding payments in `[start, end]`, 500 at most.
 pub fn user_funding(world: &World, wallet: Option<usize>, start: u64, end: Option<u64>) -> Vec<UserFundingEntry> {
     let Some(w) = wallet else { return Vec::new() };
@@ -338,19 +354,21 @@ pub fn user_funding(world: &World, wallet: Option<usize>, start: u64, end: Optio
         .iter()
         .filter(|f| f.time >= start && f.time <= end)
         .take(LIST_PAGE)
-        .map(|f| UserFundingEntry {
-            time: f.time,
-            hash: world.ledger_hash("funding", f.time, w),
-            delta: FundingDelta {
-                kind: "funding".into(),
-                coin: world.specs()[f.token].name.to_string(),
-                usdc: f.usdc,
-                szi: f.szi,
-                funding_rate: f.rate,
-                n_samples: Some(1),
-            },
-        })
+        .map(|f| funding_entry(world, w, f))
         .collect()
+}
+
+/// One deposit or withdrawal in the API's shape.
+pub fn ledger_update(world: &World, w: usize, t: &TransferRec) -> LedgerUpdate {
+    LedgerUpdate {
+        time: t.time,
+        hash: world.ledger_hash("transfer", t.time, w),
+        delta: if t.usdc >= Decimal::ZERO {
+            LedgerDelta { kind: "deposit".into(), usdc: Some(t.usdc), nonce: None, fee: None }
+        } else {
+            LedgerDelta { kind: "withdraw".into(), usdc: Some(-t.usdc), nonce: Some(t.time), fee: Some(Decimal::ZERO) }
+        },
+    }
 }
 
 /// `userNonFundingLedgerUpdates`: deposits and withdrawals in `[start, end]`.
@@ -362,19 +380,6 @@ pub fn ledger_updates(world: &World, wallet: Option<usize>, start: u64, end: Opt
         .iter()
         .filter(|t| t.time >= start && t.time <= end)
         .take(LIST_PAGE)
-        .map(|t| LedgerUpdate {
-            time: t.time,
-            hash: world.ledger_hash("transfer", t.time, w),
-            delta: if t.usdc >= Decimal::ZERO {
-                LedgerDelta { kind: "deposit".into(), usdc: Some(t.usdc), nonce: None, fee: None }
-            } else {
-                LedgerDelta {
-                    kind: "withdraw".into(),
-                    usdc: Some(-t.usdc),
-                    nonce: Some(t.time),
-                    fee: Some(Decimal::ZERO),
-                }
-            },
-        })
+        .map(|t| ledger_update(world, w, t))
         .collect()
 }
