@@ -447,14 +447,7 @@ pub fn screener(world: &World, req: &ScreenerRequest) -> ApiResult<Page<Screener
     for t in 0..world.specs().len() {
         let (buy, sell, traders) = per_token.remove(&t).unwrap_or_default();
         let mark = world.mark(t);
-        let oi: Decimal = world
-            .accounts
-            .iter()
-            .filter_map(|a| a.positions.get(&t))
-            .filter(|p| p.szi > Decimal::ZERO)
-            .map(|p| p.szi)
-            .sum();
-        let hour = world.now_ms - world.now_ms % super::market::HOUR_MS;
+        let oi = world.open_interest(t);
         let row = ScreenerRow {
             token_symbol: world.specs()[t].name.to_string(),
             volume: Some(buy + sell),
@@ -463,7 +456,7 @@ pub fn screener(world: &World, req: &ScreenerRequest) -> ApiResult<Page<Screener
             buy_sell_pressure: Some(buy - sell),
             trader_count: Some(traders.len() as u64),
             mark_price: Some(mark),
-            funding: world.market.funding_rate(t, hour),
+            funding: world.latest_funding(t),
             open_interest: Some(round_usd(oi * mark)),
             previous_price_usd: Some(world.market.mark(t, from.max(world.market.start_ms))),
         };

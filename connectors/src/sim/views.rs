@@ -47,14 +47,8 @@ pub fn asset_ctxs(world: &World) -> Vec<AssetCtx> {
                 .iter()
                 .filter(|r| r.token == t)
                 .fold((Decimal::ZERO, Decimal::ZERO), |(b, n), r| (b + r.sz, n + r.px * r.sz));
-            let oi: Decimal = world
-                .accounts
-                .iter()
-                .filter_map(|a| a.positions.get(&t))
-                .filter(|p| p.szi > Decimal::ZERO)
-                .map(|p| p.szi)
-                .sum();
-            let funding = last_funding(world, t).unwrap_or_default();
+            let oi = world.open_interest(t);
+            let funding = world.latest_funding(t).unwrap_or_default();
             let bid =
                 spec.round_price(world.market.price_generated(t, now) * (1.0 - spec.half_spread * 3.0), Round::Down);
             let ask =
@@ -73,11 +67,6 @@ pub fn asset_ctxs(world: &World) -> Vec<AssetCtx> {
             }
         })
         .collect()
-}
-
-fn last_funding(world: &World, token: usize) -> Option<Decimal> {
-    let hour = world.now_ms - world.now_ms % HOUR_MS;
-    world.market.funding_rate(token, hour)
 }
 
 pub fn all_mids(world: &World) -> AllMids {

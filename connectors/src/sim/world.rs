@@ -610,6 +610,21 @@ impl World {
         }
     }
 
+    /// Open interest of a token: the sum of all long sizes (equal to all short sizes).
+    pub fn open_interest(&self, token: usize) -> Decimal {
+        self.accounts
+            .iter()
+            .filter_map(|a| a.positions.get(&token))
+            .filter(|p| p.szi > Decimal::ZERO)
+            .map(|p| p.szi)
+            .sum()
+    }
+
+    /// The funding rate of the last completed hour.
+    pub fn latest_funding(&self, token: usize) -> Option<Decimal> {
+        self.market.funding_rate(token, self.now_ms - self.now_ms % HOUR_MS)
+    }
+
     /// Account value at a recorded day boundary at or before `ms`.
     pub fn value_at_day(&self, w: usize, ms: u64) -> Option<Decimal> {
         let days = &self.accounts[w].daily_value;
