@@ -1,4 +1,6 @@
 //! Hyperliquid: API-shaped types (and, as they arrive, the clients and signing).
 
+pub mod actions;
 pub mod info;
 pub mod keys;
+pub mod signing;
