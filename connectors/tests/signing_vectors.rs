@@ -99,8 +99,8 @@ fn a_flipped_signature_byte_recovers_someone_else() {
     let mut bytes = hex::decode(s.s.trim_start_matches("0x")).unwrap();
     bytes[5] ^= 0x01;
     s.s = format!("0x{}", hex::encode(bytes));
-    match recover_signer(&digest, &s) {
-        Ok(addr) => assert_ne!(format!("0x{}", hex::encode(addr)), signer(&v)),
-        Err(_) => {}
+    // Either no key recovers, or a different one does: never the real signer.
+    if let Ok(addr) = recover_signer(&digest, &s) {
+        assert_ne!(format!("0x{}", hex::encode(addr)), signer(&v));
     }
 }
