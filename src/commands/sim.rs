@@ -116,6 +116,7 @@ pub async fn serve(args: &SimServeArgs) -> anyhow::Result<()> {
         nansen_per_second: args.nansen_per_second,
         nansen_per_minute: args.nansen_per_minute,
         info_weight_per_minute: args.info_weight_per_minute,
+        mainnet: true,
     };
     let listen: SocketAddr = args.listen.parse().with_context(|| format!("--listen {:?}", args.listen))?;
     eprintln!(

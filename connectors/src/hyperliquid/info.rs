@@ -74,6 +74,21 @@ pub enum InfoRequest {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         end_time: Option<u64>,
     },
+    /// By oid (a number) or cloid (a `0x…` string).
+    OrderStatus {
+        user: String,
+        oid: serde_json::Value,
+    },
+    OpenOrders {
+        user: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dex: Option<String>,
+    },
+    FrontendOpenOrders {
+        user: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dex: Option<String>,
+    },
 }
 
 impl InfoRequest {
@@ -81,7 +96,10 @@ impl InfoRequest {
     /// per-item surcharge of list endpoints (hyperliquid-api.md §3).
     pub fn base_weight(&self) -> u32 {
         match self {
-            InfoRequest::AllMids { .. } | InfoRequest::ClearinghouseState { .. } | InfoRequest::L2Book { .. } => 2,
+            InfoRequest::AllMids { .. }
+            | InfoRequest::ClearinghouseState { .. }
+            | InfoRequest::L2Book { .. }
+            | InfoRequest::OrderStatus { .. } => 2,
             _ => 20,
         }
     }

@@ -2,6 +2,7 @@
 //! trader personas and a ledger, served on loopback through the same HTTP shapes
 //! as Nansen and Hyperliquid, in virtual time, and exportable as history.
 
+pub mod exchange;
 pub mod export;
 pub mod ledger;
 pub mod market;

@@ -53,6 +53,8 @@ pub struct VenueOptions {
     pub nansen_per_minute: u32,
     /// `/info` weight budget per minute for one IP (Hyperliquid: 1200).
     pub info_weight_per_minute: u32,
+    /// Which chain signatures are checked for (`source` "a" mainnet, "b" testnet).
+    pub mainnet: bool,
 }
 
 impl Default for VenueOptions {
@@ -64,6 +66,7 @@ impl Default for VenueOptions {
             nansen_per_second: 20,
             nansen_per_minute: 600,
             info_weight_per_minute: 1_200,
+            mainnet: true,
         }
     }
 }
@@ -306,6 +309,15 @@ async fn info(State(venue): State<Arc<Venue>>, body: Bytes) -> Response {
             let rows = views::ledger_updates(&world, world.wallet_index(user), *start_time, *end_time);
             (json_response(StatusCode::OK, &rows), rows.len())
         }
+        InfoRequest::OrderStatus { user, oid } => {
+            (json_response(StatusCode::OK, &world.order_status(world.wallet_index(user), oid)), 0)
+        }
+        InfoRequest::OpenOrders { user, .. } => {
+            (json_response(StatusCode::OK, &world.open_orders(world.wallet_index(user), false)), 0)
+        }
+        InfoRequest::FrontendOpenOrders { user, .. } => {
+            (json_response(StatusCode::OK, &world.open_orders(world.wallet_index(user), true)), 0)
+        }
     };
     drop(world);
     let extra = req.item_weight(items);
@@ -447,6 +459,30 @@ pub fn persona_rows(world: &World) -> Vec<impl Serialize + use<>> {
         .collect()
 }
 
+async fn exchange(State(v): State<Arc<Venue>>, body: Bytes) -> Response {
+    let req: crate::hyperliquid::actions::ExchangeRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("Failed to deserialize the JSON body into the target type: {e}"),
+            )
+                .into_response();
+        }
+    };
+    let mainnet = v.options.mainnet;
+    let response = {
+        let mut world = v.world.write().unwrap_or_else(|e| e.into_inner());
+        world.exchange(&req, mainnet)
+    };
+    json_response(StatusCode::OK, &response)
+}
+
+async fn sim_audit(State(v): State<Arc<Venue>>) -> Response {
+    let audit = v.world().exchange.audit.clone();
+    json_response(StatusCode::OK, &audit)
+}
+
 async fn sim_personas(State(v): State<Arc<Venue>>) -> Response {
     let rows = persona_rows(&v.world());
     json_response(StatusCode::OK, &rows)
@@ -455,6 +491,8 @@ async fn sim_personas(State(v): State<Arc<Venue>>) -> Response {
 pub fn router(venue: Arc<Venue>) -> Router {
     Router::new()
         .route("/info", post(info))
+        .route("/exchange", post(exchange))
+        .route("/sim/audit", get(sim_audit))
         .route("/api/v1/perp-leaderboard", post(leaderboard))
         .route("/api/v1/profiler/perp-trades", post(perp_trades))
         .route("/api/v1/profiler/perp-positions", post(perp_positions))

@@ -103,6 +103,24 @@ pub struct HourStat {
     pub trades: u64,
 }
 
+/// One execution of `wallet` against a market maker.
+struct Exec {
+    wallet: usize,
+    token: usize,
+    buy: bool,
+    px: Decimal,
+    sz: Decimal,
+    /// The wallet's fee (builder fee included).
+    fee: Decimal,
+    builder: Option<Decimal>,
+    leverage: u32,
+    isolated: bool,
+    liquidation: Option<LiqInfo>,
+    /// The wallet took liquidity (else the market maker did).
+    crossed: bool,
+    cloid: Option<[u8; 16]>,
+}
+
 #[derive(Debug, Clone)]
 struct Plan {
     close_at: u64,
@@ -129,6 +147,8 @@ pub struct World {
     index: HashMap<[u8; 20], usize>,
     market_makers: Vec<usize>,
     dormant_until: Vec<u64>,
+    /// Orders, agents and nonces of accounts traded through `/exchange`.
+    pub exchange: super::exchange::ExchangeState,
 }
 
 fn keccak_u64(parts: &[&[u8]]) -> [u8; 32] {
@@ -186,6 +206,7 @@ impl World {
             index,
             market_makers,
             dormant_until: vec![0; n_wallets],
+            exchange: Default::default(),
         };
         for w in 0..n_wallets {
             let deposit = dec(world.personas[w].initial_deposit, 2);
@@ -263,6 +284,7 @@ impl World {
             }
             self.now_ms = horizon;
             if horizon == minute_end {
+                self.match_resting(minute_end);
                 self.check_liquidations(minute_end);
                 if minute_end.is_multiple_of(HOUR_MS) {
                     self.pay_funding(minute_end);
@@ -461,29 +483,74 @@ impl World {
         };
         let notional = px * sz;
         let builder = self.personas[w].builder.then(|| round_usd(notional * BUILDER_FEE));
-        let taker_fee = round_usd(notional * TAKER_FEE) + builder.unwrap_or_default();
-        self.execute(w, token, buy, px, sz, taker_fee, builder, leverage, isolated, None);
+        let fee = round_usd(notional * TAKER_FEE) + builder.unwrap_or_default();
+        self.execute(Exec {
+            wallet: w,
+            token,
+            buy,
+            px,
+            sz,
+            fee,
+            builder,
+            leverage,
+            isolated,
+            liquidation: None,
+            crossed: true,
+            cloid: None,
+        });
     }
 
+    /// A fresh order id.
+    pub fn allocate_oid(&mut self) -> u64 {
+        self.next_oid += 1;
+        self.next_oid
+    }
+
+    /// A fill of an account traded through `/exchange`: taker at `px` (from the
+    /// book) or maker (its resting order traded through), carrying its cloid.
     #[allow(clippy::too_many_arguments)]
-    fn execute(
+    pub fn external_fill(
         &mut self,
         w: usize,
         token: usize,
         buy: bool,
         px: Decimal,
         sz: Decimal,
-        taker_fee: Decimal,
-        builder: Option<Decimal>,
+        taker: bool,
         leverage: u32,
         isolated: bool,
-        liquidation: Option<LiqInfo>,
+        cloid: Option<&str>,
     ) {
+        let notional = px * sz;
+        let fee = round_usd(notional * if taker { TAKER_FEE } else { MAKER_FEE });
+        let cloid = cloid.and_then(|c| {
+            let mut b = [0u8; 16];
+            hex::decode_to_slice(c.trim_start_matches("0x"), &mut b).ok().map(|_| b)
+        });
+        self.execute(Exec {
+            wallet: w,
+            token,
+            buy,
+            px,
+            sz,
+            fee,
+            builder: None,
+            leverage,
+            isolated,
+            liquidation: None,
+            crossed: taker,
+            cloid,
+        });
+    }
+
+    fn execute(&mut self, e: Exec) {
         let now = self.now_ms;
+        let Exec { wallet: w, token, buy, px, sz, fee, builder, leverage, isolated, liquidation, crossed, cloid } = e;
         let mm = self.market_maker_for(token);
         let (taker_oid, maker_oid, tid) = self.ids();
+        let (w_oid, mm_oid) = if crossed { (taker_oid, maker_oid) } else { (maker_oid, taker_oid) };
         let notional = px * sz;
-        let maker_fee = round_usd(notional * MAKER_FEE);
+        let mm_fee = round_usd(notional * if crossed { MAKER_FEE } else { TAKER_FEE });
         let specs = self.market.tokens.clone();
         let mm_lev = self.personas[mm].leverage;
         self.accounts[w].apply_fill(
@@ -493,14 +560,17 @@ impl World {
             px,
             sz,
             now,
-            taker_fee,
+            fee,
             builder,
             leverage,
             isolated,
-            (taker_oid, tid),
-            true,
+            (w_oid, tid),
+            crossed,
             liquidation.clone(),
         );
+        if let Some(f) = self.accounts[w].fills.last_mut() {
+            f.cloid = cloid;
+        }
         self.accounts[mm].apply_fill(
             &specs,
             token,
@@ -508,12 +578,12 @@ impl World {
             px,
             sz,
             now,
-            maker_fee,
+            mm_fee,
             None,
             mm_lev,
             false,
-            (maker_oid, tid),
-            false,
+            (mm_oid, tid),
+            !crossed,
             liquidation,
         );
         for who in [w, mm] {
@@ -524,7 +594,9 @@ impl World {
             }
         }
         let (buyer, seller) = if buy { (w, mm) } else { (mm, w) };
-        self.tape.push(TradeRec { time: now, token, taker_buy: buy, px, sz, tid, buyer, seller });
+        // The aggressor's side: the wallet's when it crossed, else the maker's.
+        let taker_buy = if crossed { buy } else { !buy };
+        self.tape.push(TradeRec { time: now, token, taker_buy, px, sz, tid, buyer, seller });
         let hour = ((now - self.market.start_ms) / HOUR_MS) as usize;
         let stats = &mut self.hour_stats[token];
         if stats.len() <= hour {
@@ -533,7 +605,7 @@ impl World {
         let s = &mut stats[hour];
         s.base_volume += sz;
         s.notional += notional;
-        if buy {
+        if taker_buy {
             s.buy_notional += notional;
         } else {
             s.sell_notional += notional;
@@ -579,7 +651,20 @@ impl World {
         };
         self.plans.remove(&(w, token));
         let info = LiqInfo { liquidated: w, mark };
-        self.execute(w, token, !long, px, s, fee, None, pos.leverage, pos.isolated, Some(info));
+        self.execute(Exec {
+            wallet: w,
+            token,
+            buy: !long,
+            px,
+            sz: s,
+            fee,
+            builder: None,
+            leverage: pos.leverage,
+            isolated: pos.isolated,
+            liquidation: Some(info),
+            crossed: true,
+            cloid: None,
+        });
         self.liquidations.push(LiquidationRec {
             time: t,
             wallet: w,
