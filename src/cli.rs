@@ -105,6 +105,10 @@ pub struct SimServeArgs {
     /// Credits of the test Nansen key (403 insufficient_credits when spent).
     #[arg(long, default_value_t = 1_000_000)]
     pub nansen_credits: u64,
+    /// Faults from the start, e.g. `latency_ms=200,error_rate=0.1,ws_drop_every_ms=5000,freeze_prices`
+    /// (change them live with POST /sim/faults).
+    #[arg(long, default_value = "")]
+    pub faults: String,
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,7 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use connectors::hyperliquid::keys::address_of;
 use connectors::sim::export::export;
+use connectors::sim::faults::Faults;
 use connectors::sim::{ClockMode, SimConfig, TEST_NANSEN_KEY, VenueOptions};
 use indicatif::{ProgressBar, ProgressStyle};
 use sha3::{Digest, Keccak256};
@@ -117,6 +118,8 @@ pub async fn serve(args: &SimServeArgs) -> anyhow::Result<()> {
         nansen_per_minute: args.nansen_per_minute,
         info_weight_per_minute: args.info_weight_per_minute,
         mainnet: true,
+        faults: Faults::parse(&args.faults).map_err(|e| anyhow::anyhow!("--faults: {e}"))?,
+        ws_idle_secs: 60,
     };
     let listen: SocketAddr = args.listen.parse().with_context(|| format!("--listen {:?}", args.listen))?;
     eprintln!(

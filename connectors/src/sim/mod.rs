@@ -4,6 +4,7 @@
 
 pub mod exchange;
 pub mod export;
+pub mod faults;
 pub mod ledger;
 pub mod market;
 pub mod personas;
@@ -15,5 +16,6 @@ pub use world::{DEFAULT_T0_MS, SimConfig, World};
 pub mod nansen_views;
 pub mod server;
 pub mod views;
+pub mod ws;
 
 pub use server::{ClockMode, RunningVenue, TEST_NANSEN_KEY, Venue, VenueOptions, start};

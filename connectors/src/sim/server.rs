@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Request, State};
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -25,10 +26,13 @@ use axum::routing::{get, post};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::faults::Faults;
 use super::market::HOUR_MS;
 use super::nansen_views::{self as nv, ApiError};
+use super::rng::SimRng;
 use super::views;
 use super::world::{SimConfig, World};
+use super::ws::{self, MAX_USERS_PER_IP, UserClaims};
 use crate::hyperliquid::info::InfoRequest;
 
 /// The Nansen key a venue accepts unless told otherwise.
@@ -55,6 +59,10 @@ pub struct VenueOptions {
     pub info_weight_per_minute: u32,
     /// Which chain signatures are checked for (`source` "a" mainnet, "b" testnet).
     pub mainnet: bool,
+    /// Faults in force from the start.
+    pub faults: Faults,
+    /// A WebSocket that sends nothing for this long is closed (Hyperliquid: 60 s).
+    pub ws_idle_secs: u64,
 }
 
 impl Default for VenueOptions {
@@ -67,6 +75,8 @@ impl Default for VenueOptions {
             nansen_per_minute: 600,
             info_weight_per_minute: 1_200,
             mainnet: true,
+            faults: Faults::default(),
+            ws_idle_secs: 60,
         }
     }
 }
@@ -84,6 +94,10 @@ pub struct Venue {
     nansen: Mutex<BTreeMap<String, KeyUsage>>,
     info_budget: Mutex<VecDeque<(Instant, u32)>>,
     stopped: AtomicBool,
+    faults: Mutex<Faults>,
+    fault_rng: Mutex<SimRng>,
+    frozen_mids: Mutex<Option<crate::hyperliquid::info::AllMids>>,
+    ws_users: Mutex<UserClaims>,
 }
 
 impl Venue {
@@ -96,14 +110,73 @@ impl Venue {
             .iter()
             .map(|(k, c)| (k.clone(), KeyUsage { credits: *c, recent: VecDeque::new() }))
             .collect();
+        let frozen = options.faults.freeze_prices.then(|| views::all_mids(&world));
         Venue {
             clock_base: Mutex::new((world.now_ms, Instant::now())),
+            fault_rng: Mutex::new(SimRng::derive(options.sim.seed, "http-faults", 0)),
+            faults: Mutex::new(options.faults.clone()),
+            frozen_mids: Mutex::new(frozen),
             world: RwLock::new(world),
             options,
             nansen: Mutex::new(nansen),
             info_budget: Mutex::new(VecDeque::new()),
             stopped: AtomicBool::new(false),
+            ws_users: Mutex::new(UserClaims::new()),
         }
+    }
+
+    pub fn faults(&self) -> Faults {
+        self.faults.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Replaces the faults in force; freezing prices captures the mids of now.
+    pub fn set_faults(&self, faults: Faults) {
+        let mut frozen = self.frozen_mids.lock().unwrap_or_else(|e| e.into_inner());
+        *frozen =
+            if faults.freeze_prices { frozen.clone().or_else(|| Some(views::all_mids(&self.world()))) } else { None };
+        *self.faults.lock().unwrap_or_else(|e| e.into_inner()) = faults;
+    }
+
+    pub fn frozen_mids(&self) -> Option<crate::hyperliquid::info::AllMids> {
+        self.frozen_mids.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::SeqCst)
+    }
+
+    pub fn ws_idle(&self) -> Duration {
+        Duration::from_secs(self.options.ws_idle_secs)
+    }
+
+    /// Follows `user` from `ip`; false when that would exceed 10 distinct users.
+    pub fn claim_ws_user(&self, ip: std::net::IpAddr, user: &str) -> bool {
+        let mut claims = self.ws_users.lock().unwrap_or_else(|e| e.into_inner());
+        let users = claims.entry(ip).or_default();
+        if !users.contains_key(user) && users.len() >= MAX_USERS_PER_IP {
+            return false;
+        }
+        *users.entry(user.to_string()).or_default() += 1;
+        true
+    }
+
+    pub fn release_ws_users(&self, ip: std::net::IpAddr, users: impl IntoIterator<Item = String>) {
+        let mut claims = self.ws_users.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(map) = claims.get_mut(&ip) {
+            for u in users {
+                if let Some(n) = map.get_mut(&u) {
+                    *n -= 1;
+                    if *n == 0 {
+                        map.remove(&u);
+                    }
+                }
+            }
+        }
+    }
+
+    /// One draw of the HTTP fault stream.
+    fn fault_draw(&self) -> f64 {
+        self.fault_rng.lock().unwrap_or_else(|e| e.into_inner()).uniform()
     }
 
     pub fn options(&self) -> &VenueOptions {
@@ -271,7 +344,10 @@ async fn info(State(venue): State<Arc<Venue>>, body: Bytes) -> Response {
         InfoRequest::MetaAndAssetCtxs { .. } => {
             (json_response(StatusCode::OK, &(views::meta(&world), views::asset_ctxs(&world))), 0)
         }
-        InfoRequest::AllMids { .. } => (json_response(StatusCode::OK, &views::all_mids(&world)), 0),
+        InfoRequest::AllMids { .. } => {
+            let mids = venue.frozen_mids().unwrap_or_else(|| views::all_mids(&world));
+            (json_response(StatusCode::OK, &mids), 0)
+        }
         InfoRequest::ClearinghouseState { user, .. } => {
             (json_response(StatusCode::OK, &views::clearinghouse_state(&world, world.wallet_index(user))), 0)
         }
@@ -475,7 +551,68 @@ async fn exchange(State(v): State<Arc<Venue>>, body: Bytes) -> Response {
         let mut world = v.world.write().unwrap_or_else(|e| e.into_inner());
         world.exchange(&req, mainnet)
     };
+    let lose = {
+        let mut f = v.faults.lock().unwrap_or_else(|e| e.into_inner());
+        let lose = f.lose_exchange_responses > 0;
+        f.lose_exchange_responses = f.lose_exchange_responses.saturating_sub(1);
+        lose
+    };
+    if lose {
+        // Executed, but the answer never arrives: hold the request until the venue stops.
+        while !v.is_stopped() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
     json_response(StatusCode::OK, &response)
+}
+
+/// Latency, 429 bursts and 5xx on the API routes (never on `/sim/*`).
+async fn inject_faults(State(v): State<Arc<Venue>>, req: Request, next: Next) -> Response {
+    if req.uri().path().starts_with("/sim") || req.uri().path() == "/ws" {
+        return next.run(req).await;
+    }
+    let f = v.faults();
+    if f.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(f.latency_ms)).await;
+    }
+    let burst = {
+        let mut faults = v.faults.lock().unwrap_or_else(|e| e.into_inner());
+        let hit = faults.rate_limit_burst > 0;
+        faults.rate_limit_burst = faults.rate_limit_burst.saturating_sub(1);
+        hit
+    };
+    if burst {
+        let mut r = (StatusCode::TOO_MANY_REQUESTS, "rate limited (injected)").into_response();
+        r.headers_mut().insert("retry-after", HeaderValue::from(1u64));
+        return r;
+    }
+    if f.error_rate > 0.0 && v.fault_draw() < f.error_rate {
+        return (StatusCode::SERVICE_UNAVAILABLE, "service unavailable (injected)").into_response();
+    }
+    next.run(req).await
+}
+
+async fn sim_faults(State(v): State<Arc<Venue>>, body: Bytes) -> Response {
+    match serde_json::from_slice::<Faults>(&body) {
+        Ok(f) => {
+            v.set_faults(f);
+            json_response(StatusCode::OK, &v.faults())
+        }
+        Err(e) => (StatusCode::BAD_REQUEST, format!("faults: {e}")).into_response(),
+    }
+}
+
+async fn sim_faults_get(State(v): State<Arc<Venue>>) -> Response {
+    json_response(StatusCode::OK, &v.faults())
+}
+
+async fn ws_upgrade(
+    State(v): State<Arc<Venue>>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    upgrade.on_upgrade(move |socket| ws::serve_socket(v, addr.ip(), socket))
 }
 
 async fn sim_audit(State(v): State<Arc<Venue>>) -> Response {
@@ -503,6 +640,9 @@ pub fn router(venue: Arc<Venue>) -> Router {
         .route("/sim/time", get(sim_time))
         .route("/sim/advance", post(sim_advance))
         .route("/sim/personas", get(sim_personas))
+        .route("/sim/faults", post(sim_faults).get(sim_faults_get))
+        .route("/ws", get(ws_upgrade))
+        .layer(middleware::from_fn_with_state(venue.clone(), inject_faults))
         .layer(middleware::from_fn_with_state(venue.clone(), stamp_time))
         .with_state(venue)
 }
@@ -566,7 +706,7 @@ pub async fn start(options: VenueOptions, listen: SocketAddr) -> std::io::Result
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let app = router(venue.clone());
     let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, app)
+        let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async {
                 let _ = rx.await;
             })

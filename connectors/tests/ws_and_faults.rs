@@ -1,0 +1,365 @@
+//! The venue's WebSocket and fault injection, seen by real clients on loopback.
+
+use std::time::Duration;
+
+use connectors::hyperliquid::keys::address_of;
+use connectors::sim::faults::Faults;
+use connectors::sim::market::MINUTE_MS;
+use connectors::sim::{ClockMode, RunningVenue, SimConfig, VenueOptions};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn venue(idle_secs: u64) -> RunningVenue {
+    let sim = SimConfig {
+        seed: 41,
+        wallets: 30,
+        tokens: 3,
+        warmup_days: 2,
+        external_accounts: vec![(address_of(&[7u8; 32]).unwrap(), 50_000)],
+        ..SimConfig::default()
+    };
+    let options = VenueOptions {
+        sim,
+        clock: ClockMode::Stepped,
+        info_weight_per_minute: 1_000_000,
+        ws_idle_secs: idle_secs,
+        ..VenueOptions::default()
+    };
+    connectors::sim::start(options, "127.0.0.1:0".parse().unwrap()).await.unwrap()
+}
+
+async fn connect(v: &RunningVenue) -> Ws {
+    let (mut ws, _) = tokio_tungstenite::connect_async(v.ws_url()).await.unwrap();
+    let hello = ws.next().await.unwrap().unwrap();
+    assert_eq!(hello.into_text().unwrap().as_str(), "Websocket connection established.");
+    ws
+}
+
+async fn send(ws: &mut Ws, v: Value) {
+    ws.send(Message::Text(v.to_string().into())).await.unwrap();
+}
+
+/// The next text frame (with a deadline).
+async fn next_text(ws: &mut Ws) -> Option<String> {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), ws.next()).await {
+            Ok(Some(Ok(Message::Text(t)))) => return Some(t.to_string()),
+            Ok(Some(Ok(_))) => continue,
+            _ => return None,
+        }
+    }
+}
+
+async fn next_json(ws: &mut Ws) -> Value {
+    serde_json::from_str(&next_text(ws).await.expect("a frame")).unwrap()
+}
+
+async fn advance(v: &RunningVenue, by: u64) {
+    let to = v.venue.now_ms() + by;
+    let venue = v.venue.clone();
+    tokio::task::spawn_blocking(move || venue.advance_to(to)).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn subscriptions_are_acknowledged_and_pings_answered() {
+    let v = venue(60).await;
+    let mut ws = connect(&v).await;
+    send(&mut ws, json!({"method": "ping"})).await;
+    assert_eq!(next_json(&mut ws).await, json!({"channel": "pong"}));
+    let sub = json!({"type": "allMids"});
+    send(&mut ws, json!({"method": "subscribe", "subscription": sub})).await;
+    let ack = next_json(&mut ws).await;
+    assert_eq!(ack, json!({"channel": "subscriptionResponse", "data": {"method": "subscribe", "subscription": sub}}));
+    let mids = next_json(&mut ws).await;
+    assert_eq!(mids["channel"], "allMids");
+    assert!(mids["data"]["mids"]["BTC"].is_string());
+    assert_eq!(mids["simTime"].as_u64(), Some(v.venue.now_ms()), "frames carry virtual time");
+    send(&mut ws, json!({"method": "unsubscribe", "subscription": sub})).await;
+    assert_eq!(next_json(&mut ws).await["data"]["method"], "unsubscribe");
+    send(&mut ws, json!({"method": "subscribe", "subscription": {"type": "trades", "coin": "NOPE"}})).await;
+    assert_eq!(next_json(&mut ws).await["channel"], "error");
+    v.stop().await;
+}
+
+/// Every fill of every wallet appears on `trades` with the right buyer and seller.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_trades_channel_shows_every_fill_with_both_parties() {
+    let v = venue(60).await;
+    let mut ws = connect(&v).await;
+    for coin in ["BTC", "ETH", "SOL"] {
+        send(&mut ws, json!({"method": "subscribe", "subscription": {"type": "trades", "coin": coin}})).await;
+        assert_eq!(next_json(&mut ws).await["channel"], "subscriptionResponse");
+    }
+    let start = v.venue.now_ms();
+    let tape_before = v.venue.world().tape.len();
+    advance(&v, 6 * 60 * MINUTE_MS).await;
+    let expected: Vec<(u64, String, String)> = {
+        let w = v.venue.world();
+        w.tape[tape_before..]
+            .iter()
+            .map(|t| (t.tid, w.accounts[t.buyer].address_hex(), w.accounts[t.seller].address_hex()))
+            .collect()
+    };
+    assert!(expected.len() > 20, "{} trades in 6 hours", expected.len());
+    let mut seen = Vec::new();
+    while seen.len() < expected.len() {
+        let f = next_json(&mut ws).await;
+        assert_eq!(f["channel"], "trades", "{f}");
+        for t in f["data"].as_array().unwrap() {
+            assert!(t["time"].as_u64().unwrap() >= start);
+            seen.push((
+                t["tid"].as_u64().unwrap(),
+                t["users"][0].as_str().unwrap().to_string(),
+                t["users"][1].as_str().unwrap().to_string(),
+            ));
+        }
+    }
+    seen.sort();
+    let mut expected = expected;
+    expected.sort();
+    assert_eq!(seen, expected);
+    v.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn user_fills_are_limited_to_ten_users_per_ip() {
+    let v = venue(60).await;
+    let users: Vec<String> = {
+        let w = v.venue.world();
+        (0..11).map(|i| w.accounts[i].address_hex()).collect()
+    };
+    let mut ws = connect(&v).await;
+    for u in &users[..10] {
+        send(&mut ws, json!({"method": "subscribe", "subscription": {"type": "userFills", "user": u}})).await;
+        assert_eq!(next_json(&mut ws).await["channel"], "subscriptionResponse");
+        let snap = next_json(&mut ws).await;
+        assert_eq!((snap["channel"].as_str(), snap["data"]["isSnapshot"].as_bool()), (Some("userFills"), Some(true)));
+    }
+    // The 11th user is refused, on this connection and on a second one from the same IP.
+    send(&mut ws, json!({"method": "subscribe", "subscription": {"type": "userFills", "user": users[10]}})).await;
+    let refused = next_json(&mut ws).await;
+    assert_eq!(refused, json!({"channel": "error", "data": "Cannot track more than 10 total users."}));
+    let mut second = connect(&v).await;
+    send(&mut second, json!({"method": "subscribe", "subscription": {"type": "orderUpdates", "user": users[10]}}))
+        .await;
+    assert_eq!(next_json(&mut second).await["channel"], "error");
+    // A user already followed may be followed again; unsubscribing frees a place.
+    send(&mut second, json!({"method": "subscribe", "subscription": {"type": "userEvents", "user": users[0]}})).await;
+    assert_eq!(next_json(&mut second).await["channel"], "subscriptionResponse");
+    send(&mut ws, json!({"method": "unsubscribe", "subscription": {"type": "userFills", "user": users[9]}})).await;
+    let mut acked = false;
+    for _ in 0..5 {
+        if next_json(&mut ws).await["channel"] == "subscriptionResponse" {
+            acked = true;
+            break;
+        }
+    }
+    assert!(acked);
+    send(&mut second, json!({"method": "subscribe", "subscription": {"type": "orderUpdates", "user": users[10]}}))
+        .await;
+    assert_eq!(next_json(&mut second).await["channel"], "subscriptionResponse");
+    v.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_idle_socket_is_closed() {
+    let v = venue(1).await;
+    let mut ws = connect(&v).await;
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return true,
+                _ => {}
+            }
+        }
+    })
+    .await;
+    assert_eq!(closed, Ok(true));
+    v.stop().await;
+}
+
+async fn set_faults(v: &RunningVenue, f: &Faults) {
+    let r = reqwest::Client::new().post(format!("{}/sim/faults", v.http_url())).json(f).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+/// Each fault is observable by a client, and stops when switched off.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_fault_is_observable_and_stops_when_off() {
+    connectors::install_tls_provider();
+    let v = venue(60).await;
+    let http = reqwest::Client::new();
+    let info = || http.post(format!("{}/info", v.http_url())).json(&json!({"type": "allMids"})).send();
+
+    // Latency.
+    set_faults(&v, &Faults { latency_ms: 300, ..Faults::default() }).await;
+    let t = std::time::Instant::now();
+    assert_eq!(info().await.unwrap().status(), 200);
+    assert!(t.elapsed() >= Duration::from_millis(300));
+    set_faults(&v, &Faults::default()).await;
+    let t = std::time::Instant::now();
+    info().await.unwrap();
+    assert!(t.elapsed() < Duration::from_millis(250));
+
+    // A 429 burst of exactly N requests, with Retry-After.
+    set_faults(&v, &Faults { rate_limit_burst: 3, ..Faults::default() }).await;
+    let mut codes = Vec::new();
+    for _ in 0..5 {
+        let r = info().await.unwrap();
+        if r.status() == 429 {
+            assert_eq!(r.headers()["retry-after"], "1");
+        }
+        codes.push(r.status().as_u16());
+    }
+    assert_eq!(codes, [429, 429, 429, 200, 200]);
+
+    // 5xx at a rate; none once off.
+    set_faults(&v, &Faults { error_rate: 0.5, ..Faults::default() }).await;
+    let mut errors = 0;
+    for _ in 0..40 {
+        if info().await.unwrap().status() == 503 {
+            errors += 1;
+        }
+    }
+    assert!((8..=32).contains(&errors), "{errors} of 40");
+    set_faults(&v, &Faults::default()).await;
+    for _ in 0..10 {
+        assert_eq!(info().await.unwrap().status(), 200);
+    }
+
+    // A frozen price feed: REST mids stop moving, WebSocket allMids go silent.
+    set_faults(&v, &Faults { freeze_prices: true, ..Faults::default() }).await;
+    let before: Value = info().await.unwrap().json().await.unwrap();
+    advance(&v, 120 * MINUTE_MS).await;
+    let after: Value = info().await.unwrap().json().await.unwrap();
+    assert_eq!(before, after);
+    let mut ws = connect(&v).await;
+    send(&mut ws, json!({"method": "subscribe", "subscription": {"type": "allMids"}})).await;
+    assert_eq!(next_json(&mut ws).await["channel"], "subscriptionResponse");
+    let silent = tokio::time::timeout(Duration::from_millis(300), ws.next()).await;
+    assert!(silent.is_err(), "no allMids while frozen");
+    set_faults(&v, &Faults::default()).await;
+    assert_eq!(next_json(&mut ws).await["channel"], "allMids");
+    let thawed: Value = info().await.unwrap().json().await.unwrap();
+    assert_ne!(before, thawed);
+
+    // Malformed and truncated frames, then clean ones.
+    send(&mut ws, json!({"method": "subscribe", "subscription": {"type": "trades", "coin": "BTC"}})).await;
+    set_faults(&v, &Faults { malformed_rate: 0.5, truncated_rate: 0.5, ..Faults::default() }).await;
+    let mut bad = 0;
+    for _ in 0..20 {
+        advance(&v, 10 * MINUTE_MS).await;
+        if let Ok(Some(Ok(Message::Text(t)))) = tokio::time::timeout(Duration::from_secs(2), ws.next()).await
+            && serde_json::from_str::<Value>(&t).is_err()
+        {
+            bad += 1;
+        }
+    }
+    assert!(bad > 0, "no malformed frame seen");
+    set_faults(&v, &Faults::default()).await;
+    for _ in 0..10 {
+        advance(&v, 10 * MINUTE_MS).await;
+        if let Ok(Some(Ok(Message::Text(t)))) = tokio::time::timeout(Duration::from_secs(2), ws.next()).await {
+            assert!(serde_json::from_str::<Value>(&t).is_ok(), "garbled after faults off: {t}");
+        }
+    }
+
+    // Duplicated and reordered frames.
+    set_faults(&v, &Faults { duplicate_rate: 1.0, ..Faults::default() }).await;
+    advance(&v, 30 * MINUTE_MS).await;
+    let a = next_text(&mut ws).await.unwrap();
+    let b = next_text(&mut ws).await.unwrap();
+    assert_eq!(a, b, "duplicated frame");
+    set_faults(&v, &Faults::default()).await;
+
+    // Reordered frames: virtual time goes backwards between consecutive frames.
+    let mut clock = connect(&v).await;
+    send(&mut clock, json!({"method": "subscribe", "subscription": {"type": "allMids"}})).await;
+    assert_eq!(next_json(&mut clock).await["channel"], "subscriptionResponse");
+    set_faults(&v, &Faults { reorder_rate: 1.0, ..Faults::default() }).await;
+    let mut times = Vec::new();
+    for _ in 0..6 {
+        advance(&v, MINUTE_MS).await;
+        tokio::time::sleep(Duration::from_millis(60)).await;
+    }
+    while let Ok(Some(Ok(Message::Text(t)))) = tokio::time::timeout(Duration::from_millis(300), clock.next()).await {
+        if let Some(ms) = serde_json::from_str::<Value>(&t).ok().and_then(|f| f["simTime"].as_u64()) {
+            times.push(ms);
+        }
+    }
+    assert!(times.windows(2).any(|w| w[1] < w[0]), "no out-of-order frame in {times:?}");
+    set_faults(&v, &Faults::default()).await;
+
+    // Dropped connections: the socket is cut, and stays up once the fault is off.
+    set_faults(&v, &Faults { ws_drop_every_ms: 200, ..Faults::default() }).await;
+    let mut dropping = connect(&v).await;
+    let dropped = tokio::time::timeout(Duration::from_secs(3), async {
+        loop {
+            match dropping.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return true,
+                _ => {}
+            }
+        }
+    })
+    .await;
+    assert_eq!(dropped, Ok(true));
+    set_faults(&v, &Faults::default()).await;
+    let mut steady = connect(&v).await;
+    send(&mut steady, json!({"method": "ping"})).await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(next_json(&mut steady).await, json!({"channel": "pong"}));
+    v.stop().await;
+}
+
+/// A lost response: the order executes, the answer never comes, the audit shows one order.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_exchange_response_still_executes() {
+    use connectors::hyperliquid::actions::{Action, Grouping, OrderTypeWire, OrderWire, Tif};
+    use connectors::hyperliquid::signing::{l1_digest, sign_digest};
+    connectors::install_tls_provider();
+    let v = venue(60).await;
+    set_faults(&v, &Faults { lose_exchange_responses: 1, ..Faults::default() }).await;
+    let key = [7u8; 32];
+    let mid: f64 = {
+        let w = v.venue.world();
+        w.market.price_generated(1, w.now_ms)
+    };
+    let p =
+        connectors::sim::tokens::CATALOG[1].round_price(mid * 0.9, connectors::sim::tokens::Round::Down).to_string();
+    let action = Action::Order {
+        orders: vec![OrderWire {
+            a: 1,
+            b: true,
+            p,
+            s: "0.1".into(),
+            r: false,
+            t: OrderTypeWire::Limit { tif: Tif::Gtc },
+            c: Some("0x000000000000000000000000000000aa".into()),
+        }],
+        grouping: Grouping::Na,
+        builder: None,
+    };
+    let nonce = v.venue.now_ms() + 1;
+    let sig = sign_digest(&key, &l1_digest(&action, nonce, None, None, true).unwrap()).unwrap();
+    let body = json!({"action": action, "nonce": nonce, "signature": sig, "vaultAddress": null});
+    let client = reqwest::Client::builder().timeout(Duration::from_millis(500)).build().unwrap();
+    let r = client.post(format!("{}/exchange", v.http_url())).json(&body).send().await;
+    assert!(r.is_err_and(|e| e.is_timeout()), "the answer must never arrive");
+    let user = format!("0x{}", hex::encode(address_of(&key).unwrap()));
+    let status: Value = client
+        .post(format!("{}/info", v.http_url()))
+        .json(&json!({"type": "orderStatus", "user": user, "oid": "0x000000000000000000000000000000aa"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["order"]["status"], "open", "the order was executed: {status}");
+    let audit: Value = client.get(format!("{}/sim/audit", v.http_url())).send().await.unwrap().json().await.unwrap();
+    assert_eq!(audit.as_array().unwrap().len(), 1);
+    v.stop().await;
+}
