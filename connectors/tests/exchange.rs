@@ -378,3 +378,54 @@ async fn leverage_margin_and_the_dead_man_switch() {
     assert_eq!(s["order"]["status"], "scheduledCancel");
     v.stop().await;
 }
+
+/// The official SDK's own signed request, posted unchanged, is accepted; with one
+/// byte of its signature flipped it is refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_vector_with_a_flipped_signature_byte_is_refused() {
+    let path = std::env::var_os("HL_SIGNING_VECTORS").map(std::path::PathBuf::from).unwrap_or_else(|| {
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../shared/fixtures/hyperliquid/signing_vectors.jsonl")
+    });
+    let text = std::fs::read_to_string(path).unwrap();
+    let vector: Value = text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|v| v["id"] == "shared-001-order-limit-gtc-buy-mainnet")
+        .unwrap();
+    let signer = connectors::hyperliquid::signing::address_bytes(vector["signer_address"].as_str().unwrap()).unwrap();
+    let nonce = vector["nonce"].as_u64().unwrap();
+    // A venue whose clock sits at the vector's time and that holds its signer's account.
+    let sim = SimConfig {
+        seed: 32,
+        wallets: 20,
+        tokens: 4,
+        warmup_days: 1,
+        t0_ms: nonce - 60_000,
+        external_accounts: vec![(signer, 100_000)],
+        ..SimConfig::default()
+    };
+    let options = VenueOptions { sim, clock: ClockMode::Stepped, ..VenueOptions::default() };
+    let v = connectors::sim::start(options, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    connectors::install_tls_provider();
+    let http = reqwest::Client::new();
+    let post = |body: Value| {
+        let http = http.clone();
+        let url = format!("{}/exchange", v.http_url());
+        async move { http.post(url).json(&body).send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let mut tampered = vector["request_body"].clone();
+    let s = tampered["signature"]["s"].as_str().unwrap().to_string();
+    let mut bytes = hex::decode(format!("{:0>64}", &s[2..])).unwrap();
+    bytes[7] ^= 0x80;
+    tampered["signature"]["s"] = json!(format!("0x{}", hex::encode(bytes)));
+    let r = post(tampered).await;
+    assert_eq!(r["status"], "err", "{r}");
+    assert!(r["response"].as_str().unwrap().ends_with("does not exist."), "{r}");
+    let r = post(vector["request_body"].clone()).await;
+    assert_eq!(r["status"], "ok", "the untouched vector is accepted: {r}");
+    let audit: Value = http.get(format!("{}/sim/audit", v.http_url())).send().await.unwrap().json().await.unwrap();
+    assert_eq!(audit[1]["signer"], vector["signer_address"].as_str().unwrap().to_lowercase());
+    assert_ne!(audit[0]["signer"], audit[1]["signer"]);
+    v.stop().await;
+}

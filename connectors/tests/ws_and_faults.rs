@@ -361,5 +361,96 @@ async fn a_lost_exchange_response_still_executes() {
     assert_eq!(status["order"]["status"], "open", "the order was executed: {status}");
     let audit: Value = client.get(format!("{}/sim/audit", v.http_url())).send().await.unwrap().json().await.unwrap();
     assert_eq!(audit.as_array().unwrap().len(), 1);
+    // The fault was for one response: the next request is answered.
+    let nonce = nonce + 1;
+    let cancel = Action::CancelByCloid {
+        cancels: vec![connectors::hyperliquid::actions::CancelByCloidWire {
+            asset: 1,
+            cloid: "0x000000000000000000000000000000aa".into(),
+        }],
+    };
+    let sig = sign_digest(&key, &l1_digest(&cancel, nonce, None, None, true).unwrap()).unwrap();
+    let body = json!({"action": cancel, "nonce": nonce, "signature": sig, "vaultAddress": null});
+    let r: Value =
+        client.post(format!("{}/exchange", v.http_url())).json(&body).send().await.unwrap().json().await.unwrap();
+    assert_eq!(r["response"]["data"]["statuses"][0], "success", "{r}");
+    v.stop().await;
+}
+
+/// The externally traded account's orders and fills come back on the WebSocket
+/// like any wallet's: `orderUpdates` and `userFills` with the order's cloid.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_traded_accounts_orders_and_fills_stream_back() {
+    use connectors::hyperliquid::actions::{Action, Grouping, OrderTypeWire, OrderWire, Tif};
+    use connectors::hyperliquid::signing::{l1_digest, sign_digest};
+    connectors::install_tls_provider();
+    let v = venue(60).await;
+    let key = [7u8; 32];
+    let user = format!("0x{}", hex::encode(address_of(&key).unwrap()));
+    let mut ws = connect(&v).await;
+    for kind in ["userFills", "orderUpdates"] {
+        send(&mut ws, json!({"method": "subscribe", "subscription": {"type": kind, "user": user}})).await;
+        assert_eq!(next_json(&mut ws).await["channel"], "subscriptionResponse");
+    }
+    let snapshot = next_json(&mut ws).await;
+    assert_eq!(
+        (snapshot["data"]["isSnapshot"].as_bool(), snapshot["data"]["fills"].as_array().map(Vec::len)),
+        (Some(true), Some(0))
+    );
+    let mid: f64 = {
+        let w = v.venue.world();
+        w.market.price_generated(1, w.now_ms)
+    };
+    let p = connectors::sim::tokens::CATALOG[1].round_price(mid * 1.02, connectors::sim::tokens::Round::Up).to_string();
+    let cloid = "0x000000000000000000000000000000bb";
+    let action = Action::Order {
+        orders: vec![OrderWire {
+            a: 1,
+            b: true,
+            p,
+            s: "0.2".into(),
+            r: false,
+            t: OrderTypeWire::Limit { tif: Tif::Ioc },
+            c: Some(cloid.into()),
+        }],
+        grouping: Grouping::Na,
+        builder: None,
+    };
+    let nonce = v.venue.now_ms() + 1;
+    let sig = sign_digest(&key, &l1_digest(&action, nonce, None, None, true).unwrap()).unwrap();
+    let r: Value = reqwest::Client::new()
+        .post(format!("{}/exchange", v.http_url()))
+        .json(&json!({"action": action, "nonce": nonce, "signature": sig, "vaultAddress": null}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(r["response"]["data"]["statuses"][0].get("filled").is_some(), "{r}");
+    let (mut fill, mut statuses) = (None, Vec::new());
+    for _ in 0..6 {
+        let Some(text) = next_text(&mut ws).await else { break };
+        let f: Value = serde_json::from_str(&text).unwrap();
+        match f["channel"].as_str() {
+            Some("userFills") => fill = Some(f["data"]["fills"][0].clone()),
+            Some("orderUpdates") => statuses.extend(
+                f["data"].as_array().unwrap().iter().map(|u| (u["status"].clone(), u["order"]["cloid"].clone())),
+            ),
+            _ => {}
+        }
+        if fill.is_some() && statuses.iter().any(|(s, _)| s == "filled") {
+            break;
+        }
+    }
+    let fill = fill.expect("no userFills frame for the account");
+    assert_eq!(
+        (fill["cloid"].as_str(), fill["coin"].as_str(), fill["sz"].as_str()),
+        (Some(cloid), Some("ETH"), Some("0.2"))
+    );
+    assert!(
+        statuses.contains(&(json!("open"), json!(cloid))) && statuses.contains(&(json!("filled"), json!(cloid))),
+        "{statuses:?}"
+    );
     v.stop().await;
 }
