@@ -403,7 +403,6 @@ async fn a_vector_with_a_flipped_signature_byte_is_refused() {
         warmup_days: 1,
         t0_ms: nonce - 60_000,
         external_accounts: vec![(signer, 100_000)],
-        ..SimConfig::default()
     };
     let options = VenueOptions { sim, clock: ClockMode::Stepped, ..VenueOptions::default() };
     let v = connectors::sim::start(options, "127.0.0.1:0".parse().unwrap()).await.unwrap();
