@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::ledger::unrealized;
 use super::market::DAY_MS;
-use super::tokens::{Round, to_f64};
+use super::tokens::Round;
 use super::world::World;
 use crate::hyperliquid::actions::{Action, ExchangeRequest, Grouping, OidOrCloid, OrderTypeWire, OrderWire, Tif, TpSl};
 use crate::hyperliquid::signing::{address_bytes, l1_digest, recover_signer, user_signed_digest};
@@ -555,7 +555,6 @@ impl World {
     /// the position; an order with nothing left to reduce is cancelled.
     fn fill_order(&mut self, oid: u64, taker: bool, maker_px: Option<Decimal>) -> Option<(Decimal, Decimal)> {
         let order = self.exchange.orders.get(&oid)?.clone();
-        let spec = self.specs()[order.token].clone();
         let position = self.accounts[order.account].positions.get(&order.token).map(|p| p.szi).unwrap_or_default();
         let mut sz = order.sz;
         if order.reduce_only {
@@ -569,13 +568,7 @@ impl World {
         let px = match maker_px {
             Some(p) => p,
             None => {
-                let mid = self.market.price_generated(order.token, self.now_ms);
-                let slip = spec.half_spread * (1.0 + to_f64(sz) * mid / 250_000.0);
-                let book = if order.buy {
-                    spec.round_price(mid * (1.0 + slip), Round::Up)
-                } else {
-                    spec.round_price(mid * (1.0 - slip), Round::Down)
-                };
+                let book = self.book_price(order.token, order.buy, sz);
                 if order.buy { book.min(order.limit_px) } else { book.max(order.limit_px) }
             }
         };

@@ -471,16 +471,7 @@ impl World {
     /// A market order of `w` filled by a market maker at the mid plus spread and
     /// size-dependent impact, on the tick grid.
     fn taker(&mut self, w: usize, token: usize, buy: bool, sz: Decimal, leverage: u32, isolated: bool) {
-        let now = self.now_ms;
-        let mid = self.market.price(token, now);
-        let spec = self.market.tokens[token].clone();
-        let notional_f = to_f64(sz) * mid;
-        let slip = spec.half_spread * (1.0 + notional_f / 250_000.0);
-        let px = if buy {
-            spec.round_price(mid * (1.0 + slip), Round::Up)
-        } else {
-            spec.round_price(mid * (1.0 - slip), Round::Down)
-        };
+        let px = self.book_price(token, buy, sz);
         let notional = px * sz;
         let builder = self.personas[w].builder.then(|| round_usd(notional * BUILDER_FEE));
         let fee = round_usd(notional * TAKER_FEE) + builder.unwrap_or_default();
@@ -498,6 +489,20 @@ impl World {
             crossed: true,
             cloid: None,
         });
+    }
+
+    /// The price a market order of `sz` gets now: the mid plus half the spread
+    /// plus impact growing with its notional, on the tick grid, rounded against
+    /// the taker.
+    pub fn book_price(&mut self, token: usize, buy: bool, sz: Decimal) -> Decimal {
+        let mid = self.market.price(token, self.now_ms);
+        let spec = &self.market.tokens[token];
+        let slip = spec.half_spread * (1.0 + to_f64(sz) * mid / 250_000.0);
+        if buy {
+            spec.round_price(mid * (1.0 + slip), Round::Up)
+        } else {
+            spec.round_price(mid * (1.0 - slip), Round::Down)
+        }
     }
 
     /// A fresh order id.
