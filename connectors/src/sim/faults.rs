@@ -14,6 +14,8 @@ pub struct Faults {
     pub rate_limit_burst: u32,
     /// Share of API requests answered 503.
     pub error_rate: f64,
+    /// The next N API requests are answered 503 (a deterministic outage).
+    pub error_burst: u32,
     /// WebSocket connections are dropped this often (ms; 0 = never).
     pub ws_drop_every_ms: u64,
     /// Share of WebSocket data frames replaced by invalid JSON.
@@ -47,6 +49,7 @@ impl Faults {
                 "latency_ms" => f.latency_ms = int(value)?,
                 "rate_limit_burst" => f.rate_limit_burst = int(value)? as u32,
                 "error_rate" => f.error_rate = rate(value)?,
+                "error_burst" => f.error_burst = int(value)? as u32,
                 "ws_drop_every_ms" => f.ws_drop_every_ms = int(value)?,
                 "malformed_rate" => f.malformed_rate = rate(value)?,
                 "truncated_rate" => f.truncated_rate = rate(value)?,

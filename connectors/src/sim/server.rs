@@ -587,6 +587,15 @@ async fn inject_faults(State(v): State<Arc<Venue>>, req: Request, next: Next) ->
         r.headers_mut().insert("retry-after", HeaderValue::from(1u64));
         return r;
     }
+    let outage = {
+        let mut faults = v.faults.lock().unwrap_or_else(|e| e.into_inner());
+        let hit = faults.error_burst > 0;
+        faults.error_burst = faults.error_burst.saturating_sub(1);
+        hit
+    };
+    if outage {
+        return (StatusCode::SERVICE_UNAVAILABLE, "service unavailable (injected)").into_response();
+    }
     if f.error_rate > 0.0 && v.fault_draw() < f.error_rate {
         return (StatusCode::SERVICE_UNAVAILABLE, "service unavailable (injected)").into_response();
     }
