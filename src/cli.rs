@@ -47,6 +47,14 @@ pub enum Command {
     /// The simulated venue: a deterministic Hyperliquid + Nansen on loopback.
     #[command(subcommand)]
     Sim(SimCommand),
+    /// Inspect a dataset: rows, events, wallets, tokens, time span, and what would be skipped and why.
+    Import {
+        /// A dataset: the directory of Hyperliquid's 2023 CSVs, or its trades file.
+        path: PathBuf,
+        /// Force an importer instead of detecting it (hl-2023-csv).
+        #[arg(long)]
+        format: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -68,6 +68,11 @@ fn run(cli: &Cli, env: &BTreeMap<String, String>) -> anyhow::Result<ExitCode> {
             runtime()?.block_on(commands::sim::serve(args))?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Import { path, format } => {
+            init_logging(cli, None);
+            commands::import::run(path, format.as_deref())?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Sim(SimCommand::Export(args)) => {
             init_logging(cli, None);
             commands::sim::export_history(args)?;

@@ -6,7 +6,9 @@
 //! strategies and never depends on `dataflows`.
 
 pub mod hyperliquid;
+pub mod import;
 pub mod nansen;
+pub mod position;
 pub mod sim;
 pub mod wire;
 

@@ -1,4 +1,5 @@
 //! What each subcommand does; `main` only parses and dispatches.
 
 pub mod config;
+pub mod import;
 pub mod sim;

@@ -14,10 +14,7 @@ use rust_decimal::prelude::*;
 use super::tokens::TokenSpec;
 use crate::wire::Decimal;
 
-/// Decimal places of USDC amounts (fees, PnL, funding).
-pub const USD_DP: u32 = 6;
-/// Decimal places kept for average entry prices.
-pub const ENTRY_DP: u32 = 8;
+pub use crate::position::{ENTRY_DP, USD_DP, round_usd};
 
 /// One fill of one account.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,18 +43,7 @@ impl FillRec {
 
     /// Hyperliquid's display direction.
     pub fn dir(&self) -> &'static str {
-        let start = self.start_position;
-        let end = start + self.signed_size();
-        let was_long = start.is_sign_positive();
-        if start.is_zero() || was_long == self.buy {
-            if self.buy { "Open Long" } else { "Open Short" }
-        } else if end.is_zero() || end.is_sign_positive() == was_long {
-            if was_long { "Close Long" } else { "Close Short" }
-        } else if was_long {
-            "Long > Short"
-        } else {
-            "Short > Long"
-        }
+        crate::position::direction(self.start_position, self.start_position + self.signed_size(), self.buy)
     }
 
     /// Nansen's action: Open / Add / Reduce / Close (a flip reports Close).
@@ -145,10 +131,6 @@ pub fn maintenance_rate(spec: &TokenSpec) -> Decimal {
     Decimal::ONE / Decimal::from(2 * spec.max_leverage)
 }
 
-pub fn round_usd(d: Decimal) -> Decimal {
-    d.round_dp_with_strategy(USD_DP, RoundingStrategy::MidpointNearestEven)
-}
-
 /// `(mark − entry) × szi`, to the cent's ten-thousandth.
 pub fn unrealized(pos: &Pos, mark: Decimal) -> Decimal {
     round_usd((mark - pos.entry) * pos.szi)
@@ -205,33 +187,24 @@ impl Account {
         crossed: bool,
         liquidation: Option<LiqInfo>,
     ) -> FillRec {
-        let delta = if buy { sz } else { -sz };
         let existing = self.positions.remove(&token);
         let start = existing.as_ref().map(|p| p.szi).unwrap_or(Decimal::ZERO);
-        let end = start + delta;
-        let mut closed_pnl = Decimal::ZERO;
+        let entry = existing.as_ref().map(|p| p.entry).unwrap_or(Decimal::ZERO);
+        let change = crate::position::apply(start, entry, buy, px, sz);
+        let closed_pnl = change.closed_pnl;
         let new_pos = match existing {
-            None => Some(self.opened(token, end, px, leverage, isolated, time)),
-            Some(p) if p.szi.is_sign_positive() == buy => {
-                // Add: weighted average entry; isolated margin grows with the notional.
-                let entry = ((p.entry * p.szi.abs() + px * sz) / end.abs()).round_dp(ENTRY_DP);
+            _ if change.end.is_zero() => None,
+            None => Some(self.opened(change.end, px, leverage, isolated, time)),
+            Some(p) if change.opened => Some(self.opened(change.end, px, p.leverage, p.isolated, time)),
+            Some(p) if change.end.abs() > p.szi.abs() => {
+                // Add: isolated margin grows with the notional added.
                 let margin = if p.isolated { p.margin + px * sz / Decimal::from(p.leverage) } else { p.margin };
-                Some(Pos { szi: end, entry, margin, funding_since_change: Decimal::ZERO, ..p })
+                Some(Pos { szi: change.end, entry: change.entry, margin, funding_since_change: Decimal::ZERO, ..p })
             }
             Some(p) => {
-                let closed = sz.min(p.szi.abs());
-                let sign = if p.szi.is_sign_positive() { Decimal::ONE } else { -Decimal::ONE };
-                closed_pnl = round_usd((px - p.entry) * closed * sign);
-                if end.is_zero() {
-                    None
-                } else if end.is_sign_positive() == p.szi.is_sign_positive() {
-                    // Reduce: entry unchanged, isolated margin released pro rata.
-                    let margin = (p.margin * end.abs() / p.szi.abs()).round_dp(USD_DP);
-                    Some(Pos { szi: end, margin, funding_since_change: Decimal::ZERO, ..p })
-                } else {
-                    // Flip: the remainder opens at the fill price.
-                    Some(self.opened(token, end, px, p.leverage, p.isolated, time))
-                }
+                // Reduce: entry unchanged, isolated margin released pro rata.
+                let margin = (p.margin * change.end.abs() / p.szi.abs()).round_dp(USD_DP);
+                Some(Pos { szi: change.end, margin, funding_since_change: Decimal::ZERO, ..p })
             }
         };
         if let Some(p) = new_pos {
@@ -259,7 +232,7 @@ impl Account {
         rec
     }
 
-    fn opened(&self, _token: usize, szi: Decimal, px: Decimal, leverage: u32, isolated: bool, time: u64) -> Pos {
+    fn opened(&self, szi: Decimal, px: Decimal, leverage: u32, isolated: bool, time: u64) -> Pos {
         let margin = if isolated { round_usd(px * szi.abs() / Decimal::from(leverage.max(1))) } else { Decimal::ZERO };
         Pos {
             szi,

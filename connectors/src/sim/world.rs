@@ -21,8 +21,7 @@ use crate::wire::Decimal;
 
 /// 2026-01-01T00:00:00Z: the default "now" (t0) of a world.
 pub const DEFAULT_T0_MS: u64 = 1_767_225_600_000;
-const TAKER_FEE: Decimal = Decimal::from_parts(45, 0, 0, false, 5); // 0.045 %
-const MAKER_FEE: Decimal = Decimal::from_parts(15, 0, 0, false, 5); // 0.015 %
+use crate::position::{MAKER_FEE, TAKER_FEE};
 const BUILDER_FEE: Decimal = Decimal::from_parts(1, 0, 0, false, 4); // 0.01 %
 const FIRST_OID: u64 = 100_000_000_000;
 
