@@ -2,5 +2,6 @@
 
 pub mod actions;
 pub mod info;
+pub mod info_client;
 pub mod keys;
 pub mod signing;
