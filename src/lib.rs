@@ -6,5 +6,6 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod ingest;
 pub mod logging;
 pub mod store;

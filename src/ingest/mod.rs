@@ -1,0 +1,239 @@
+//! Ingestion (DESIGN §1, §3): API-shaped records become validated domain
+//! events, stamped with a dataflow time that never goes backwards, de-duplicated,
+//! and appended to the redb input log — the raw material of checkpoints and of
+//! replay-equals-live.
+//!
+//! Bad input never stops the stream: it is a typed error naming the field,
+//! counted by kind, logged once per kind, and the event is dropped.
+
+pub mod convert;
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use dataflows::model::{
+    AccountValue, Fill, FundingRate, IdError, LeaderboardRow, MarkPrice, ModelError, NumError, PositionSnapshot,
+    TimeMs, Token, Validate,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::store::{Store, StoreError, Table, WriteTxn};
+
+/// One input of the dataflow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Event {
+    Fill(Fill),
+    Position(PositionSnapshot),
+    Account(AccountValue),
+    Mark(MarkPrice),
+    Funding(FundingRate),
+    Leaderboard(LeaderboardRow),
+}
+
+impl Event {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::Fill(_) => "fill",
+            Event::Position(_) => "position",
+            Event::Account(_) => "account",
+            Event::Mark(_) => "mark",
+            Event::Funding(_) => "funding",
+            Event::Leaderboard(_) => "leaderboard",
+        }
+    }
+
+    /// The time its source gave it.
+    pub fn source_time(&self) -> TimeMs {
+        match self {
+            Event::Fill(e) => e.time_ms,
+            Event::Position(e) => e.time_ms,
+            Event::Account(e) => e.time_ms,
+            Event::Mark(e) => e.time_ms,
+            Event::Funding(e) => e.time_ms,
+            Event::Leaderboard(e) => e.time_ms,
+        }
+    }
+
+    fn token(&self) -> Option<Token> {
+        match self {
+            Event::Fill(e) => Some(e.token),
+            Event::Position(e) => Some(e.token),
+            Event::Mark(e) => Some(e.token),
+            Event::Funding(e) => Some(e.token),
+            Event::Account(_) | Event::Leaderboard(_) => None,
+        }
+    }
+
+    fn validate(&self) -> Result<(), ModelError> {
+        match self {
+            Event::Fill(e) => e.validate(),
+            Event::Position(e) => e.validate(),
+            Event::Account(e) => e.validate(),
+            Event::Mark(e) => e.validate(),
+            Event::Funding(e) => e.validate(),
+            Event::Leaderboard(e) => e.validate(),
+        }
+    }
+}
+
+/// Why an input was refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum IngestError {
+    #[error("{field}: {source}")]
+    Number { field: &'static str, source: NumError },
+    #[error("{field}: {source}")]
+    Id { field: &'static str, source: IdError },
+    #[error("{field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error("unknown token {0}")]
+    UnknownToken(Token),
+    #[error("{token} price {price} is more than 10× away from the last mark {mark}")]
+    AbsurdPrice { token: Token, price: String, mark: String },
+}
+
+impl IngestError {
+    /// The error's kind, for counting.
+    pub fn kind(&self) -> String {
+        match self {
+            IngestError::Number { field, .. } | IngestError::Id { field, .. } | IngestError::Invalid { field, .. } => {
+                format!("invalid {field}")
+            }
+            IngestError::Model(ModelError::Field { field, .. }) => format!("invalid {field}"),
+            IngestError::Model(_) => "invalid record".into(),
+            IngestError::UnknownToken(_) => "unknown token".into(),
+            IngestError::AbsurdPrice { .. } => "absurd price".into(),
+        }
+    }
+}
+
+/// An accepted event with the dataflow time it was stamped with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamped {
+    pub time_ms: TimeMs,
+    pub event: Event,
+}
+
+/// What happened to an input.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Accepted(Stamped),
+    /// Seen before (a fill replayed by a reconnect snapshot or a REST backfill).
+    Duplicate,
+    Rejected(IngestError),
+}
+
+/// Counters by kind, for metrics and summaries.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct IngestStats {
+    pub accepted: BTreeMap<&'static str, u64>,
+    pub duplicates: u64,
+    /// Accepted but older than the frontier: stamped at the frontier.
+    pub late: u64,
+    pub errors: BTreeMap<String, u64>,
+}
+
+/// The input log: every accepted event in stamp order, keyed by (stamp, sequence).
+pub const INPUT_LOG: Table<(u64, u32), Stamped> = Table::new("input_log");
+
+/// Validates, de-duplicates and stamps inputs.
+#[derive(Debug)]
+pub struct Ingestor {
+    frontier: TimeMs,
+    seq_at_frontier: u32,
+    tokens: Option<BTreeSet<Token>>,
+    marks: BTreeMap<Token, dataflows::model::Price>,
+    seen_fills: HashSet<(dataflows::model::Address, Token, TimeMs, u64)>,
+    pub stats: IngestStats,
+}
+
+impl Ingestor {
+    /// `tokens`: the markets that exist (from `meta`); `None` accepts any symbol.
+    pub fn new(tokens: Option<BTreeSet<Token>>) -> Ingestor {
+        Ingestor {
+            frontier: 0,
+            seq_at_frontier: 0,
+            tokens,
+            marks: BTreeMap::new(),
+            seen_fills: HashSet::new(),
+            stats: IngestStats::default(),
+        }
+    }
+
+    /// The time up to which inputs have been stamped.
+    pub fn frontier(&self) -> TimeMs {
+        self.frontier
+    }
+
+    /// Accepts or refuses one event.
+    pub fn ingest(&mut self, event: Event) -> Outcome {
+        if let Err(e) = self.check(&event) {
+            let kind = e.kind();
+            let count = self.stats.errors.entry(kind.clone()).or_default();
+            *count += 1;
+            if *count == 1 {
+                tracing::warn!(kind = %kind, error = %e, "input refused (logged once per kind)");
+            }
+            return Outcome::Rejected(e);
+        }
+        if let Event::Fill(f) = &event
+            && !self.seen_fills.insert(f.dedup_key())
+        {
+            self.stats.duplicates += 1;
+            return Outcome::Duplicate;
+        }
+        if let Event::Mark(m) = &event {
+            self.marks.insert(m.token, m.price);
+        }
+        let source = event.source_time();
+        let stamp = if source < self.frontier {
+            self.stats.late += 1;
+            self.frontier
+        } else {
+            source
+        };
+        if stamp > self.frontier {
+            self.frontier = stamp;
+            self.seq_at_frontier = 0;
+        }
+        *self.stats.accepted.entry(event.kind()).or_default() += 1;
+        Outcome::Accepted(Stamped { time_ms: stamp, event })
+    }
+
+    fn check(&self, event: &Event) -> Result<(), IngestError> {
+        event.validate()?;
+        if let (Some(token), Some(known)) = (event.token(), &self.tokens)
+            && !known.contains(&token)
+        {
+            return Err(IngestError::UnknownToken(token));
+        }
+        let priced = match event {
+            Event::Fill(f) => Some((f.token, f.price)),
+            Event::Mark(m) => Some((m.token, m.price)),
+            _ => None,
+        };
+        if let Some((token, price)) = priced
+            && let Some(mark) = self.marks.get(&token)
+        {
+            let ten = dataflows::model::Ratio::from_int(10);
+            let high = mark.checked_mul_ratio(ten).unwrap_or(*mark);
+            let low = mark.checked_div_ratio(ten).unwrap_or(*mark);
+            if price > high || price < low {
+                return Err(IngestError::AbsurdPrice { token, price: price.to_string(), mark: mark.to_string() });
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends an accepted event to the input log inside `txn`.
+    pub fn log(&mut self, txn: &mut WriteTxn, stamped: &Stamped) -> Result<(), StoreError> {
+        let key = (stamped.time_ms, self.seq_at_frontier);
+        self.seq_at_frontier += 1;
+        txn.put(&INPUT_LOG, &key, stamped)
+    }
+}
+
+/// Every logged event, in stamp order.
+pub fn read_log(store: &Store) -> Result<Vec<Stamped>, StoreError> {
+    Ok(store.read()?.all(&INPUT_LOG)?.into_iter().map(|(_, v)| v).collect())
+}
