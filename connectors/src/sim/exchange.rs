@@ -172,15 +172,10 @@ impl World {
     }
 
     fn user_signed(&mut self, req: &ExchangeRequest, audit: &mut AuditEntry) -> Value {
-        let digest = match user_signed_digest(&req.action) {
-            Ok(d) => d,
-            Err(e) => return err(e.to_string()),
-        };
-        let signer = match recover_signer(&digest, &req.signature) {
+        let signer = match signer_of(user_signed_digest(&req.action), req, audit) {
             Ok(s) => s,
-            Err(e) => return err(e.to_string()),
+            Err(e) => return e,
         };
-        audit.signer = hex_addr(&signer);
         let Some(account) = self.external(&signer) else {
             return err(format!("User or API Wallet {} does not exist.", hex_addr(&signer)));
         };
@@ -221,15 +216,11 @@ impl World {
             Err(e) => return err(format!("Failed to deserialize the action: {e}")),
         };
         audit.cloids = action.cloids();
-        let digest = match l1_digest(&action, req.nonce, req.vault_address.as_deref(), req.expires_after, mainnet) {
-            Ok(d) => d,
-            Err(e) => return err(e.to_string()),
-        };
-        let signer = match recover_signer(&digest, &req.signature) {
+        let digest = l1_digest(&action, req.nonce, req.vault_address.as_deref(), req.expires_after, mainnet);
+        let signer = match signer_of(digest, req, audit) {
             Ok(s) => s,
-            Err(e) => return err(e.to_string()),
+            Err(e) => return e,
         };
-        audit.signer = hex_addr(&signer);
         let acting = match &req.vault_address {
             Some(v) => address_bytes(v).and_then(|a| self.external(&a)),
             None => self.external(&signer).or_else(|| self.exchange.agents.get(&signer).copied()),
@@ -722,6 +713,18 @@ impl World {
             .collect();
         Value::Array(rows)
     }
+}
+
+/// The address that signed `digest`, recorded in the audit; an error response otherwise.
+fn signer_of(
+    digest: Result<[u8; 32], crate::hyperliquid::signing::SigningError>,
+    req: &ExchangeRequest,
+    audit: &mut AuditEntry,
+) -> Result<[u8; 20], Value> {
+    let digest = digest.map_err(|e| err(e.to_string()))?;
+    let signer = recover_signer(&digest, &req.signature).map_err(|e| err(e.to_string()))?;
+    audit.signer = hex_addr(&signer);
+    Ok(signer)
 }
 
 fn status_text(v: &Value) -> String {
