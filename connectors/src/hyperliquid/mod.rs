@@ -5,3 +5,4 @@ pub mod info;
 pub mod info_client;
 pub mod keys;
 pub mod signing;
+pub mod ws_client;

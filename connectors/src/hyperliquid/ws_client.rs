@@ -1,0 +1,308 @@
+//! Hyperliquid WebSocket feed (tokio-tungstenite), built to survive a hostile
+//! network: it pings on a heartbeat, reconnects with jittered exponential
+//! back-off and resubscribes, fills the gap of every followed user over REST
+//! (`userFillsByTime` from the last fill seen) after each reconnect, drops
+//! duplicates (a reconnect snapshot overlaps what was seen), counts malformed
+//! frames instead of dying on them, and hands events over a bounded queue so a
+//! slow consumer slows the feed instead of growing memory.
+
+use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+
+use super::info::{AllMids, Fill};
+use super::info_client::InfoClient;
+use crate::wire::{Decimal, dec_str, u64_flex};
+
+/// A trade on the public tape.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct WsTrade {
+    pub coin: String,
+    /// The aggressor's side, `B` or `A`.
+    pub side: String,
+    #[serde(with = "dec_str")]
+    pub px: Decimal,
+    #[serde(with = "dec_str")]
+    pub sz: Decimal,
+    pub hash: String,
+    #[serde(with = "u64_flex")]
+    pub time: u64,
+    #[serde(with = "u64_flex")]
+    pub tid: u64,
+    /// `[buyer, seller]`.
+    pub users: [String; 2],
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum FeedEvent {
+    Trade(WsTrade),
+    Mids(AllMids),
+    /// New fills of a followed user (from the stream or a gap backfill), never seen before.
+    UserFills {
+        user: String,
+        fills: Vec<Fill>,
+    },
+    Connected {
+        attempt: u32,
+    },
+    Disconnected {
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct FeedSettings {
+    pub url: String,
+    pub coins: Vec<String>,
+    pub all_mids: bool,
+    /// Followed users (`userFills`); Hyperliquid allows 10 per IP.
+    pub users: Vec<String>,
+    pub ping_every: Duration,
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+    /// Capacity of the event queue.
+    pub queue: usize,
+}
+
+impl Default for FeedSettings {
+    fn default() -> Self {
+        FeedSettings {
+            url: "wss://api.hyperliquid.xyz/ws".into(),
+            coins: Vec::new(),
+            all_mids: true,
+            users: Vec::new(),
+            ping_every: Duration::from_secs(50),
+            backoff_base: Duration::from_millis(200),
+            backoff_max: Duration::from_secs(10),
+            queue: 10_000,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct FeedStats {
+    pub connects: AtomicU64,
+    pub malformed: AtomicU64,
+    pub duplicates: AtomicU64,
+    pub backfilled: AtomicU64,
+}
+
+/// Remembers the last `cap` keys seen.
+struct Recent<K> {
+    set: HashSet<K>,
+    order: VecDeque<K>,
+    cap: usize,
+}
+
+impl<K: std::hash::Hash + Eq + Clone> Recent<K> {
+    fn new(cap: usize) -> Recent<K> {
+        Recent { set: HashSet::new(), order: VecDeque::new(), cap }
+    }
+    /// True when `k` is new.
+    fn insert(&mut self, k: K) -> bool {
+        if !self.set.insert(k.clone()) {
+            return false;
+        }
+        self.order.push_back(k);
+        if self.order.len() > self.cap
+            && let Some(old) = self.order.pop_front()
+        {
+            self.set.remove(&old);
+        }
+        true
+    }
+}
+
+struct State {
+    trades: Recent<(String, u64, u64)>,
+    fills: Recent<(String, Option<u64>, u64, u64)>,
+    last_fill: std::collections::BTreeMap<String, u64>,
+}
+
+/// Starts the feed; events arrive on the returned receiver until it is dropped.
+pub fn spawn(
+    settings: FeedSettings,
+    info: Option<Arc<InfoClient>>,
+) -> (mpsc::Receiver<FeedEvent>, Arc<FeedStats>, tokio::task::JoinHandle<()>) {
+    crate::install_tls_provider();
+    let (tx, rx) = mpsc::channel(settings.queue.max(1));
+    let stats = Arc::new(FeedStats::default());
+    let task = tokio::spawn(run(settings, info, tx, stats.clone()));
+    (rx, stats, task)
+}
+
+async fn run(
+    settings: FeedSettings,
+    info: Option<Arc<InfoClient>>,
+    tx: mpsc::Sender<FeedEvent>,
+    stats: Arc<FeedStats>,
+) {
+    let mut state = State { trades: Recent::new(200_000), fills: Recent::new(200_000), last_fill: Default::default() };
+    let mut attempt: u32 = 0;
+    loop {
+        let reason = match tokio_tungstenite::connect_async(settings.url.as_str()).await {
+            Ok((ws, _)) => {
+                attempt = 0;
+                stats.connects.fetch_add(1, Ordering::Relaxed);
+                let n = stats.connects.load(Ordering::Relaxed) as u32;
+                if tx.send(FeedEvent::Connected { attempt: n }).await.is_err() {
+                    return;
+                }
+                if n > 1
+                    && let Some(info) = &info
+                    && !backfill(info, &settings, &mut state, &tx, &stats).await
+                {
+                    return;
+                }
+                match session(ws, &settings, &mut state, &tx, &stats).await {
+                    Some(reason) => reason,
+                    None => return, // the consumer went away
+                }
+            }
+            Err(e) => format!("connect: {e}"),
+        };
+        if tx.send(FeedEvent::Disconnected { reason }).await.is_err() {
+            return;
+        }
+        attempt = attempt.saturating_add(1);
+        let exp =
+            settings.backoff_base.saturating_mul(2u32.saturating_pow(attempt.min(16) - 1)).min(settings.backoff_max);
+        // Jitter in [0.5, 1.0) of the delay, so many clients do not reconnect in step.
+        let jitter =
+            0.5 + ((attempt as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11) as f64 / (1u64 << 53) as f64 * 0.5;
+        tokio::time::sleep(exp.mul_f64(jitter)).await;
+    }
+}
+
+/// REST fills of each followed user since the last one seen, de-duplicated.
+async fn backfill(
+    info: &InfoClient,
+    settings: &FeedSettings,
+    state: &mut State,
+    tx: &mpsc::Sender<FeedEvent>,
+    stats: &FeedStats,
+) -> bool {
+    for user in &settings.users {
+        let Some(&since) = state.last_fill.get(user) else { continue };
+        let Ok(fills) = info.user_fills_between(user, since, u64::MAX / 2).await else { continue };
+        let new = fresh_fills(state, stats, user, fills);
+        stats.backfilled.fetch_add(new.len() as u64, Ordering::Relaxed);
+        if !new.is_empty() && tx.send(FeedEvent::UserFills { user: user.clone(), fills: new }).await.is_err() {
+            return false;
+        }
+    }
+    true
+}
+
+fn fresh_fills(state: &mut State, stats: &FeedStats, user: &str, fills: Vec<Fill>) -> Vec<Fill> {
+    let mut new = Vec::new();
+    for f in fills {
+        if state.fills.insert((user.to_string(), f.tid, f.oid, f.time)) {
+            let last = state.last_fill.entry(user.to_string()).or_insert(0);
+            *last = (*last).max(f.time);
+            new.push(f);
+        } else {
+            stats.duplicates.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    new
+}
+
+/// One connection; `Some(reason)` when it ends, `None` when the consumer is gone.
+async fn session(
+    ws: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    settings: &FeedSettings,
+    state: &mut State,
+    tx: &mpsc::Sender<FeedEvent>,
+    stats: &FeedStats,
+) -> Option<String> {
+    let (mut sink, mut stream) = ws.split();
+    let mut subs: Vec<Value> = settings.coins.iter().map(|c| json!({"type": "trades", "coin": c})).collect();
+    if settings.all_mids {
+        subs.push(json!({"type": "allMids"}));
+    }
+    subs.extend(settings.users.iter().map(|u| json!({"type": "userFills", "user": u.to_lowercase()})));
+    for s in subs {
+        let msg = json!({"method": "subscribe", "subscription": s}).to_string();
+        if let Err(e) = sink.send(Message::Text(msg.into())).await {
+            return Some(format!("subscribe: {e}"));
+        }
+    }
+    let mut ping = tokio::time::interval(settings.ping_every);
+    ping.tick().await;
+    loop {
+        tokio::select! {
+            _ = ping.tick() => {
+                if let Err(e) = sink.send(Message::Text(json!({"method": "ping"}).to_string().into())).await {
+                    return Some(format!("ping: {e}"));
+                }
+            }
+            msg = stream.next() => {
+                let text = match msg {
+                    Some(Ok(Message::Text(t))) => t.to_string(),
+                    Some(Ok(Message::Close(_))) | None => return Some("closed".into()),
+                    Some(Err(e)) => return Some(format!("socket: {e}")),
+                    Some(Ok(_)) => continue,
+                };
+                for event in decode(&text, state, stats) {
+                    if tx.send(event).await.is_err() {
+                        return None;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Events in one frame; a malformed frame is counted and yields nothing.
+fn decode(text: &str, state: &mut State, stats: &FeedStats) -> Vec<FeedEvent> {
+    if text == "Websocket connection established." {
+        return Vec::new();
+    }
+    let malformed = || {
+        stats.malformed.fetch_add(1, Ordering::Relaxed);
+        Vec::new()
+    };
+    let Ok(frame) = serde_json::from_str::<Value>(text) else { return malformed() };
+    match frame["channel"].as_str() {
+        Some("trades") => {
+            let Ok(trades) = serde_json::from_value::<Vec<WsTrade>>(frame["data"].clone()) else { return malformed() };
+            trades
+                .into_iter()
+                .filter(|t| {
+                    let new = state.trades.insert((t.coin.clone(), t.tid, t.time));
+                    if !new {
+                        stats.duplicates.fetch_add(1, Ordering::Relaxed);
+                    }
+                    new
+                })
+                .map(FeedEvent::Trade)
+                .collect()
+        }
+        Some("allMids") => match serde_json::from_value::<AllMids>(frame["data"]["mids"].clone()) {
+            Ok(mids) => vec![FeedEvent::Mids(mids)],
+            Err(_) => malformed(),
+        },
+        Some("userFills") => {
+            let user = frame["data"]["user"].as_str().unwrap_or_default().to_lowercase();
+            let Ok(fills) = serde_json::from_value::<Vec<Fill>>(frame["data"]["fills"].clone()) else {
+                return malformed();
+            };
+            let new = fresh_fills(state, stats, &user, fills);
+            if new.is_empty() { Vec::new() } else { vec![FeedEvent::UserFills { user, fills: new }] }
+        }
+        Some("pong") | Some("subscriptionResponse") => Vec::new(),
+        Some("error") => {
+            tracing::warn!(error = %frame["data"], "websocket error frame");
+            Vec::new()
+        }
+        _ => malformed(),
+    }
+}
