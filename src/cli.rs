@@ -49,9 +49,9 @@ pub enum Command {
     Sim(SimCommand),
     /// Inspect a dataset: rows, events, wallets, tokens, time span, and what would be skipped and why.
     Import {
-        /// A dataset: the directory of Hyperliquid's 2023 CSVs, or its trades file.
+        /// A dataset: the directory of Hyperliquid's 2023 CSVs (or its trades file), or a `sim export` directory.
         path: PathBuf,
-        /// Force an importer instead of detecting it (hl-2023-csv).
+        /// Force an importer instead of detecting it (hl-2023-csv, sim-export).
         #[arg(long)]
         format: Option<String>,
     },

@@ -95,6 +95,22 @@ fn export_writes_a_manifest_and_refuses_a_non_empty_directory() {
     assert_eq!(manifest["format"], "mirrorflow-sim-export");
     assert_eq!(manifest["wallets"], 20);
     assert!(String::from_utf8_lossy(&run.stdout).contains("fills"));
+    // The export is a dataset `mirrorflow import` recognises and reads completely.
+    let fills = manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "hyperliquid/node_fills.jsonl")
+        .unwrap()["rows"]
+        .as_u64()
+        .unwrap();
+    let import = bin().arg("import").arg(&out).output().unwrap();
+    let summary = String::from_utf8_lossy(&import.stdout);
+    assert!(import.status.success(), "{}", String::from_utf8_lossy(&import.stderr));
+    for line in ["format: sim-export".to_string(), format!("rows: {fills}"), "tokens: 4".into(), "skipped: none".into()]
+    {
+        assert!(summary.lines().any(|l| l == line), "missing {line:?} in\n{summary}");
+    }
     let again = bin().args(args).arg("--out").arg(&out).output().unwrap();
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"));

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use chrono::DateTime;
-use connectors::import::{self, Format, hl2023};
+use connectors::import::{self, Format, hl2023, sim_export};
 
 fn iso(ms: Option<u64>) -> String {
     ms.and_then(|m| DateTime::from_timestamp_millis(m as i64))
@@ -23,18 +23,16 @@ pub fn run(path: &Path, format: Option<&str>) -> anyhow::Result<()> {
     };
     let started = Instant::now();
     let mut shown_errors = 0;
+    // Every bad row is counted; the first few are shown with their line.
+    let mut on_error = |e: import::RowError| {
+        if shown_errors < 10 {
+            eprintln!("skipped {e}");
+        }
+        shown_errors += 1;
+    };
     let summary = match format {
-        Format::Hyperliquid2023 => hl2023::read(
-            path,
-            |_, _| {},
-            |e| {
-                // Every bad row is counted; the first few are shown with their line.
-                if shown_errors < 10 {
-                    eprintln!("skipped {e}");
-                }
-                shown_errors += 1;
-            },
-        )?,
+        Format::Hyperliquid2023 => hl2023::read(path, |_, _| {}, &mut on_error)?,
+        Format::SimExport => sim_export::read(path, |_, _| {}, &mut on_error)?,
     };
     let secs = started.elapsed().as_secs_f64();
     println!("format: {}", summary.format);

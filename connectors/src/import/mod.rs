@@ -3,6 +3,7 @@
 //! row is a typed error with its line, never a panic; the import goes on.
 
 pub mod hl2023;
+pub mod sim_export;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -37,23 +38,28 @@ pub struct Summary {
 pub enum Format {
     /// Hyperliquid's early-mainnet per-address CSVs (`non_mm_trades.csv` …).
     Hyperliquid2023,
+    /// `mirrorflow sim export` output (a directory with `manifest.json`).
+    SimExport,
 }
 
 impl Format {
     pub fn name(self) -> &'static str {
         match self {
             Format::Hyperliquid2023 => "hl-2023-csv",
+            Format::SimExport => "sim-export",
         }
     }
 
     pub fn from_name(name: &str) -> Option<Format> {
-        [Format::Hyperliquid2023].into_iter().find(|f| f.name() == name)
+        [Format::Hyperliquid2023, Format::SimExport].into_iter().find(|f| f.name() == name)
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("{0}: no importer recognises this path (expected a directory with non_mm_trades.csv, or the file itself)")]
+    #[error(
+        "{0}: no importer recognises this path (expected Hyperliquid's 2023 CSVs or a `mirrorflow sim export` directory)"
+    )]
     Unrecognised(PathBuf),
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
@@ -65,6 +71,9 @@ pub enum ImportError {
 pub fn detect(path: &Path) -> Result<Format, ImportError> {
     if hl2023::trades_file(path).is_some() {
         return Ok(Format::Hyperliquid2023);
+    }
+    if sim_export::export_dir(path).is_some() {
+        return Ok(Format::SimExport);
     }
     Err(ImportError::Unrecognised(path.to_path_buf()))
 }
