@@ -57,6 +57,20 @@ async fn next_json(ws: &mut Ws) -> Value {
     serde_json::from_str(&next_text(ws).await.expect("a frame")).unwrap()
 }
 
+/// True when the server closes (or drops) the socket within `limit`.
+async fn closed_within(ws: &mut Ws, limit: Duration) -> bool {
+    tokio::time::timeout(limit, async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                _ => {}
+            }
+        }
+    })
+    .await
+    .is_ok()
+}
+
 async fn advance(v: &RunningVenue, by: u64) {
     let to = v.venue.now_ms() + by;
     let venue = v.venue.clone();
@@ -168,16 +182,7 @@ async fn user_fills_are_limited_to_ten_users_per_ip() {
 async fn an_idle_socket_is_closed() {
     let v = venue(1).await;
     let mut ws = connect(&v).await;
-    let closed = tokio::time::timeout(Duration::from_secs(5), async {
-        loop {
-            match ws.next().await {
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return true,
-                _ => {}
-            }
-        }
-    })
-    .await;
-    assert_eq!(closed, Ok(true));
+    assert!(closed_within(&mut ws, Duration::from_secs(5)).await);
     v.stop().await;
 }
 
@@ -295,16 +300,7 @@ async fn every_fault_is_observable_and_stops_when_off() {
     // Dropped connections: the socket is cut, and stays up once the fault is off.
     set_faults(&v, &Faults { ws_drop_every_ms: 200, ..Faults::default() }).await;
     let mut dropping = connect(&v).await;
-    let dropped = tokio::time::timeout(Duration::from_secs(3), async {
-        loop {
-            match dropping.next().await {
-                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return true,
-                _ => {}
-            }
-        }
-    })
-    .await;
-    assert_eq!(dropped, Ok(true));
+    assert!(closed_within(&mut dropping, Duration::from_secs(3)).await, "the socket was not dropped");
     set_faults(&v, &Faults::default()).await;
     let mut steady = connect(&v).await;
     send(&mut steady, json!({"method": "ping"})).await;

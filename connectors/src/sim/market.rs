@@ -124,10 +124,6 @@ impl Market {
         let lo = slice.iter().copied().fold(f64::MAX, f64::min);
         Some([slice[0], hi, lo, slice[slice.len() - 1]])
     }
-
-    pub fn generated_until_ms(&self) -> u64 {
-        self.start_ms + self.prices[0].len() as u64 * MINUTE_MS
-    }
 }
 
 #[cfg(test)]

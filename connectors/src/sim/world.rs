@@ -21,7 +21,6 @@ use crate::wire::Decimal;
 
 /// 2026-01-01T00:00:00Z: the default "now" (t0) of a world.
 pub const DEFAULT_T0_MS: u64 = 1_767_225_600_000;
-use crate::position::{MAKER_FEE, TAKER_FEE};
 const BUILDER_FEE: Decimal = Decimal::from_parts(1, 0, 0, false, 4); // 0.01 %
 const FIRST_OID: u64 = 100_000_000_000;
 
@@ -93,15 +92,6 @@ pub struct TradeRec {
     pub seller: usize,
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct HourStat {
-    pub base_volume: Decimal,
-    pub notional: Decimal,
-    pub buy_notional: Decimal,
-    pub sell_notional: Decimal,
-    pub trades: u64,
-}
-
 /// One execution of `wallet` against a market maker.
 struct Exec {
     wallet: usize,
@@ -135,8 +125,6 @@ pub struct World {
     pub now_ms: u64,
     pub tape: Vec<TradeRec>,
     pub liquidations: Vec<LiquidationRec>,
-    /// Per token, per hour since the start.
-    pub hour_stats: Vec<Vec<HourStat>>,
     queue: BinaryHeap<Reverse<Event>>,
     seq: u64,
     next_oid: u64,
@@ -195,7 +183,6 @@ impl World {
             now_ms: start,
             tape: Vec::new(),
             liquidations: Vec::new(),
-            hour_stats: vec![Vec::new(); n_tokens],
             queue: BinaryHeap::new(),
             seq: 0,
             next_oid: FIRST_OID,
@@ -473,7 +460,7 @@ impl World {
         let px = self.book_price(token, buy, sz);
         let notional = px * sz;
         let builder = self.personas[w].builder.then(|| round_usd(notional * BUILDER_FEE));
-        let fee = round_usd(notional * TAKER_FEE) + builder.unwrap_or_default();
+        let fee = crate::position::fee(notional, true) + builder.unwrap_or_default();
         self.execute(Exec {
             wallet: w,
             token,
@@ -525,8 +512,7 @@ impl World {
         isolated: bool,
         cloid: Option<&str>,
     ) {
-        let notional = px * sz;
-        let fee = round_usd(notional * if taker { TAKER_FEE } else { MAKER_FEE });
+        let fee = crate::position::fee(px * sz, taker);
         let cloid = cloid.and_then(|c| {
             let mut b = [0u8; 16];
             hex::decode_to_slice(c.trim_start_matches("0x"), &mut b).ok().map(|_| b)
@@ -554,7 +540,7 @@ impl World {
         let (taker_oid, maker_oid, tid) = self.ids();
         let (w_oid, mm_oid) = if crossed { (taker_oid, maker_oid) } else { (maker_oid, taker_oid) };
         let notional = px * sz;
-        let mm_fee = round_usd(notional * if crossed { MAKER_FEE } else { TAKER_FEE });
+        let mm_fee = crate::position::fee(notional, !crossed);
         let specs = self.market.tokens.clone();
         let mm_lev = self.personas[mm].leverage;
         self.accounts[w].apply_fill(
@@ -601,20 +587,6 @@ impl World {
         // The aggressor's side: the wallet's when it crossed, else the maker's.
         let taker_buy = if crossed { buy } else { !buy };
         self.tape.push(TradeRec { time: now, token, taker_buy, px, sz, tid, buyer, seller });
-        let hour = ((now - self.market.start_ms) / HOUR_MS) as usize;
-        let stats = &mut self.hour_stats[token];
-        if stats.len() <= hour {
-            stats.resize(hour + 1, HourStat::default());
-        }
-        let s = &mut stats[hour];
-        s.base_volume += sz;
-        s.notional += notional;
-        if taker_buy {
-            s.buy_notional += notional;
-        } else {
-            s.sell_notional += notional;
-        }
-        s.trades += 1;
     }
 
     fn check_liquidations(&mut self, t: u64) {
@@ -648,7 +620,7 @@ impl World {
         let bankrupt = if long { pos.entry - pos.margin / s } else { pos.entry + pos.margin / s };
         let covered = if long { mark >= bankrupt } else { mark <= bankrupt };
         let (px, fee) = if covered {
-            (mark, round_usd(mark * s * TAKER_FEE))
+            (mark, crate::position::fee(mark * s, true))
         } else {
             let r = if long { Round::Up } else { Round::Down };
             (spec.round_price(to_f64(bankrupt), r), Decimal::ZERO)
