@@ -103,38 +103,64 @@ async fn subscriptions_are_acknowledged_and_pings_answered() {
 async fn the_trades_channel_shows_every_fill_with_both_parties() {
     let v = venue(60).await;
     let mut ws = connect(&v).await;
-    for coin in ["BTC", "ETH", "SOL"] {
+    let tape_before = v.venue.world().tape.len();
+    let coins = ["BTC", "ETH", "SOL"];
+    let mut frames = Vec::new();
+    for coin in coins {
         send(&mut ws, json!({"method": "subscribe", "subscription": {"type": "trades", "coin": coin}})).await;
-        assert_eq!(next_json(&mut ws).await["channel"], "subscriptionResponse");
+        loop {
+            let f = next_json(&mut ws).await;
+            if f["channel"] == "subscriptionResponse" {
+                break;
+            }
+            frames.push(f);
+        }
     }
     let start = v.venue.now_ms();
-    let tape_before = v.venue.world().tape.len();
     advance(&v, 6 * 60 * MINUTE_MS).await;
-    let expected: Vec<(u64, String, String)> = {
+    let (expected, replay): (Vec<(u64, String, String)>, Vec<u64>) = {
         let w = v.venue.world();
-        w.tape[tape_before..]
+        let tokens: Vec<usize> = coins.iter().map(|c| w.token_index(c).unwrap()).collect();
+        let new = w.tape[tape_before..]
             .iter()
+            .filter(|t| tokens.contains(&t.token))
             .map(|t| (t.tid, w.accounts[t.buyer].address_hex(), w.accounts[t.seller].address_hex()))
-            .collect()
+            .collect();
+        // A subscription replays its coin's last 30 trades.
+        let mut replay: Vec<u64> = tokens
+            .iter()
+            .flat_map(|&k| {
+                let old: Vec<u64> = w.tape[..tape_before].iter().filter(|t| t.token == k).map(|t| t.tid).collect();
+                old[old.len().saturating_sub(30)..].to_vec()
+            })
+            .collect();
+        replay.sort();
+        (new, replay)
     };
     assert!(expected.len() > 20, "{} trades in 6 hours", expected.len());
-    let mut seen = Vec::new();
-    while seen.len() < expected.len() {
-        let f = next_json(&mut ws).await;
+    assert!(replay.len() > 30, "only {} trades to replay", replay.len());
+    let (mut seen, mut replayed) = (Vec::new(), Vec::new());
+    while seen.len() < expected.len() || replayed.len() < replay.len() {
+        let f = match frames.pop() {
+            Some(f) => f,
+            None => next_json(&mut ws).await,
+        };
         assert_eq!(f["channel"], "trades", "{f}");
         for t in f["data"].as_array().unwrap() {
-            assert!(t["time"].as_u64().unwrap() >= start);
-            seen.push((
-                t["tid"].as_u64().unwrap(),
-                t["users"][0].as_str().unwrap().to_string(),
-                t["users"][1].as_str().unwrap().to_string(),
-            ));
+            let tid = t["tid"].as_u64().unwrap();
+            if t["time"].as_u64().unwrap() <= start && replay.contains(&tid) {
+                replayed.push(tid);
+                continue;
+            }
+            seen.push((tid, t["users"][0].as_str().unwrap().to_string(), t["users"][1].as_str().unwrap().to_string()));
         }
     }
     seen.sort();
+    replayed.sort();
     let mut expected = expected;
     expected.sort();
     assert_eq!(seen, expected);
+    assert_eq!(replayed, replay);
     v.stop().await;
 }
 

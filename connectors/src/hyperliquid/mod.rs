@@ -1,8 +1,10 @@
-//! Hyperliquid: API-shaped types (and, as they arrive, the clients and signing).
+//! Hyperliquid: API-shaped types, the info and WebSocket clients, wallet
+//! tracking over the public tape, and signing.
 
 pub mod actions;
 pub mod info;
 pub mod info_client;
 pub mod keys;
 pub mod signing;
+pub mod tracker;
 pub mod ws_client;

@@ -43,17 +43,32 @@ pub struct WsTrade {
 #[derive(Debug, Clone, PartialEq)]
 pub enum FeedEvent {
     Trade(WsTrade),
-    Mids(AllMids),
+    /// Mids; `time` is the simulated venue's clock (`simTime`) when the frame has one.
+    Mids {
+        mids: AllMids,
+        time: Option<u64>,
+    },
     /// New fills of a followed user (from the stream or a gap backfill), never seen before.
     UserFills {
         user: String,
         fills: Vec<Fill>,
     },
+    /// A connection opened (`connection` counts from 1); its subscriptions follow.
     Connected {
-        attempt: u32,
+        connection: u32,
+    },
+    /// Every subscription of the connection was acknowledged: from here on the
+    /// feed sees everything new, so a gap can be closed over REST.
+    Subscribed {
+        connection: u32,
     },
     Disconnected {
         reason: String,
+    },
+    /// A frame of `channel` (when it could be told) could not be read, so what it
+    /// carried is missing: consumers close the gap as after a reconnect.
+    Lost {
+        channel: Option<String>,
     },
 }
 
@@ -152,16 +167,10 @@ async fn run(
                 attempt = 0;
                 stats.connects.fetch_add(1, Ordering::Relaxed);
                 let n = stats.connects.load(Ordering::Relaxed) as u32;
-                if tx.send(FeedEvent::Connected { attempt: n }).await.is_err() {
+                if tx.send(FeedEvent::Connected { connection: n }).await.is_err() {
                     return;
                 }
-                if n > 1
-                    && let Some(info) = &info
-                    && !backfill(info, &settings, &mut state, &tx, &stats).await
-                {
-                    return;
-                }
-                match session(ws, &settings, &mut state, &tx, &stats).await {
+                match session(ws, n, &settings, info.as_deref(), &mut state, &tx, &stats).await {
                     Some(reason) => reason,
                     None => return, // the consumer went away
                 }
@@ -179,6 +188,26 @@ async fn run(
             0.5 + ((attempt as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11) as f64 / (1u64 << 53) as f64 * 0.5;
         tokio::time::sleep(exp.mul_f64(jitter)).await;
     }
+}
+
+/// Every subscription is live: after a reconnect, the followed users' gap is
+/// filled over REST (only now, so nothing falls between the query and the
+/// subscription), then the consumer is told. False when the consumer is gone.
+async fn subscribed(
+    connection: u32,
+    settings: &FeedSettings,
+    info: Option<&InfoClient>,
+    state: &mut State,
+    tx: &mpsc::Sender<FeedEvent>,
+    stats: &FeedStats,
+) -> bool {
+    if connection > 1
+        && let Some(info) = info
+        && !backfill(info, settings, state, tx, stats).await
+    {
+        return false;
+    }
+    tx.send(FeedEvent::Subscribed { connection }).await.is_ok()
 }
 
 /// REST fills of each followed user since the last one seen, de-duplicated.
@@ -218,7 +247,9 @@ fn fresh_fills(state: &mut State, stats: &FeedStats, user: &str, fills: Vec<Fill
 /// One connection; `Some(reason)` when it ends, `None` when the consumer is gone.
 async fn session(
     ws: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    connection: u32,
     settings: &FeedSettings,
+    info: Option<&InfoClient>,
     state: &mut State,
     tx: &mpsc::Sender<FeedEvent>,
     stats: &FeedStats,
@@ -229,6 +260,10 @@ async fn session(
         subs.push(json!({"type": "allMids"}));
     }
     subs.extend(settings.users.iter().map(|u| json!({"type": "userFills", "user": u.to_lowercase()})));
+    let mut unacknowledged = subs.len();
+    if unacknowledged == 0 && !subscribed(connection, settings, info, state, tx, stats).await {
+        return None;
+    }
     for s in subs {
         let msg = json!({"method": "subscribe", "subscription": s}).to_string();
         if let Err(e) = sink.send(Message::Text(msg.into())).await {
@@ -251,8 +286,24 @@ async fn session(
                     Some(Err(e)) => return Some(format!("socket: {e}")),
                     Some(Ok(_)) => continue,
                 };
-                for event in decode(&text, state, stats) {
+                let (events, ack) = decode(&text, state, stats);
+                for event in events {
+                    let lost_user_fills = matches!(&event, FeedEvent::Lost { channel }
+                        if channel.as_deref().is_none_or(|c| c == "userFills"));
                     if tx.send(event).await.is_err() {
+                        return None;
+                    }
+                    if lost_user_fills
+                        && unacknowledged == 0
+                        && let Some(info) = info
+                        && !backfill(info, settings, state, tx, stats).await
+                    {
+                        return None;
+                    }
+                }
+                if ack && unacknowledged > 0 {
+                    unacknowledged -= 1;
+                    if unacknowledged == 0 && !subscribed(connection, settings, info, state, tx, stats).await {
                         return None;
                     }
                 }
@@ -261,16 +312,40 @@ async fn session(
     }
 }
 
-/// Events in one frame; a malformed frame is counted and yields nothing.
-fn decode(text: &str, state: &mut State, stats: &FeedStats) -> Vec<FeedEvent> {
+/// Events in one frame, and whether it acknowledged a subscription; a malformed
+/// frame is counted and yields nothing.
+fn decode(text: &str, state: &mut State, stats: &FeedStats) -> (Vec<FeedEvent>, bool) {
     if text == "Websocket connection established." {
-        return Vec::new();
+        return (Vec::new(), false);
     }
-    let malformed = || {
-        stats.malformed.fetch_add(1, Ordering::Relaxed);
-        Vec::new()
+    let Ok(frame) = serde_json::from_str::<Value>(text) else {
+        return (lost(sniff_channel(text), stats), false);
     };
-    let Ok(frame) = serde_json::from_str::<Value>(text) else { return malformed() };
+    if frame["channel"] == "subscriptionResponse" {
+        return (Vec::new(), frame["data"]["method"] == "subscribe");
+    }
+    (decode_data(&frame, state, stats), false)
+}
+
+/// A frame that could not be read: counted, and a loss unless it was one of the
+/// channels whose next frame supersedes it.
+fn lost(channel: Option<String>, stats: &FeedStats) -> Vec<FeedEvent> {
+    stats.malformed.fetch_add(1, Ordering::Relaxed);
+    match channel.as_deref() {
+        Some("allMids" | "l2Book" | "bbo" | "candle" | "pong" | "subscriptionResponse" | "error") => Vec::new(),
+        _ => vec![FeedEvent::Lost { channel }],
+    }
+}
+
+/// The `channel` named at the start of a frame too broken to parse.
+fn sniff_channel(text: &str) -> Option<String> {
+    let rest = text.split_once("\"channel\"")?.1.trim_start().strip_prefix(':')?.trim_start();
+    let name = rest.strip_prefix('"')?.split('"').next()?;
+    Some(name.to_string())
+}
+
+fn decode_data(frame: &Value, state: &mut State, stats: &FeedStats) -> Vec<FeedEvent> {
+    let malformed = || lost(frame["channel"].as_str().map(str::to_string), stats);
     match frame["channel"].as_str() {
         Some("trades") => {
             let Ok(trades) = serde_json::from_value::<Vec<WsTrade>>(frame["data"].clone()) else { return malformed() };
@@ -287,7 +362,7 @@ fn decode(text: &str, state: &mut State, stats: &FeedStats) -> Vec<FeedEvent> {
                 .collect()
         }
         Some("allMids") => match serde_json::from_value::<AllMids>(frame["data"]["mids"].clone()) {
-            Ok(mids) => vec![FeedEvent::Mids(mids)],
+            Ok(mids) => vec![FeedEvent::Mids { mids, time: frame["simTime"].as_u64() }],
             Err(_) => malformed(),
         },
         Some("userFills") => {
@@ -298,7 +373,7 @@ fn decode(text: &str, state: &mut State, stats: &FeedStats) -> Vec<FeedEvent> {
             let new = fresh_fills(state, stats, &user, fills);
             if new.is_empty() { Vec::new() } else { vec![FeedEvent::UserFills { user, fills: new }] }
         }
-        Some("pong") | Some("subscriptionResponse") => Vec::new(),
+        Some("pong") => Vec::new(),
         Some("error") => {
             tracing::warn!(error = %frame["data"], "websocket error frame");
             Vec::new()

@@ -1,6 +1,7 @@
 //! The venue's WebSocket (`/ws`, hyperliquid-api.md §4): subscribe/unsubscribe
 //! with acknowledgements, `ping` → `pong`, an idle timeout, and the feeds
-//! `allMids`, `trades` (with `users: [buyer, seller]`), `l2Book`, `candle`,
+//! `allMids` (re-sent every 500 ms of real time), `trades` (with `users: [buyer,
+//! seller]`, replaying the coin's last 30 trades on subscribe), `l2Book`, `candle`,
 //! `userFills` (a snapshot, then new fills), `orderUpdates` and `userEvents`
 //! (channel `user`). User-specific subscriptions may name at most 10 distinct
 //! users per IP. Every data frame carries the venue's virtual time in `simTime`.
@@ -27,10 +28,14 @@ use crate::wire::hl_string;
 pub const MAX_USERS_PER_IP: usize = 10;
 const POLL: Duration = Duration::from_millis(20);
 const SNAPSHOT_FILLS: usize = 100;
+/// Recent trades replayed on a `trades` subscription (the reference's ~30).
+const REPLAY_TRADES: usize = 30;
+/// `allMids` is re-sent at least this often, as Hyperliquid pushes it every block.
+const MIDS_EVERY: Duration = Duration::from_millis(500);
 
 #[derive(Debug, Clone)]
 enum Feed {
-    AllMids { last: Option<u64> },
+    AllMids { last: Option<u64>, sent: Option<Instant> },
     Trades { token: usize, cursor: usize },
     L2Book { token: usize, last: Option<u64> },
     Candle { token: usize, interval: String, last: Option<u64> },
@@ -68,8 +73,11 @@ fn make_feed(world: &World, sub: &Value) -> Result<Feed, String> {
     };
     let user = |s: &Value| s["user"].as_str().and_then(|u| world.wallet_index(u));
     Ok(match sub["type"].as_str().unwrap_or("") {
-        "allMids" => Feed::AllMids { last: None },
-        "trades" => Feed::Trades { token: token(sub)?, cursor: world.tape.len() },
+        "allMids" => Feed::AllMids { last: None, sent: None },
+        "trades" => {
+            let token = token(sub)?;
+            Feed::Trades { token, cursor: replay_start(world, token) }
+        }
         "l2Book" => Feed::L2Book { token: token(sub)?, last: None },
         "candle" => {
             let interval = sub["interval"].as_str().ok_or("missing interval")?.to_string();
@@ -93,14 +101,31 @@ fn make_feed(world: &World, sub: &Value) -> Result<Feed, String> {
     })
 }
 
+/// The tape index from which a new `trades` subscription starts: its coin's
+/// last [`REPLAY_TRADES`] trades are replayed first.
+fn replay_start(world: &World, token: usize) -> usize {
+    let mut seen = 0;
+    for (i, t) in world.tape.iter().enumerate().rev() {
+        if t.token == token {
+            seen += 1;
+            if seen == REPLAY_TRADES {
+                return i;
+            }
+        }
+    }
+    0
+}
+
 /// The frames a feed has to send now, advancing its cursor.
 fn poll_feed(world: &World, venue: &Venue, feed: &mut Feed, now: u64) -> Vec<String> {
     let minute = now / MINUTE_MS;
     let mut out = Vec::new();
     match feed {
-        Feed::AllMids { last } => {
-            if venue.frozen_mids().is_none() && *last != Some(minute) {
+        Feed::AllMids { last, sent } => {
+            let due = *last != Some(minute) || sent.is_none_or(|at| at.elapsed() >= MIDS_EVERY);
+            if venue.frozen_mids().is_none() && due {
                 *last = Some(minute);
+                *sent = Some(Instant::now());
                 out.push(frame("allMids", json!({"mids": views::all_mids(world)}), now));
             }
         }
