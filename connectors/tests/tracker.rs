@@ -218,6 +218,7 @@ async fn tracked_fills_survive_hours_of_dropped_sockets_exactly_once() {
         ws_drop_every_ms: 250,
         malformed_rate: 0.02,
         truncated_rate: 0.02,
+        nan_price_rate: 0.02,
         duplicate_rate: 0.05,
         ..Faults::default()
     });
@@ -238,7 +239,9 @@ async fn tracked_fills_survive_hours_of_dropped_sockets_exactly_once() {
     assert!(feed_stats.connects.load(Ordering::Relaxed) >= 5, "the socket was not dropped often");
     assert!(stats.gaps.load(Ordering::Relaxed) >= 4);
     assert!(by_source.get(&FillSource::Backfill).copied().unwrap_or(0) > 0, "no gap needed REST: the test is too easy");
-    assert!(feed_stats.malformed.load(Ordering::Relaxed) > 0, "malformed frames are counted, not fatal");
+    // Broken JSON (malformed, truncated) and a NaN price are typed, counted errors.
+    let kinds = feed_stats.errors.lock().unwrap().clone();
+    assert!(kinds.get("not json").is_some_and(|n| *n > 0) && kinds.get("schema").is_some_and(|n| *n > 0), "{kinds:?}");
     v.stop().await;
 }
 

@@ -281,8 +281,8 @@ impl Tracker {
             }
             FeedEvent::Mids { mids, time } => self.on_socket_mids(mids, time).await,
             FeedEvent::UserFills { .. } => true,
-            FeedEvent::Lost { channel } => {
-                if channel.as_deref().is_some_and(|c| c != "trades") || self.poller.is_none() {
+            FeedEvent::Rejected(error) => {
+                if !error.loses("trades") || self.poller.is_none() {
                     return true;
                 }
                 if self.gap_open {

@@ -65,11 +65,9 @@ pub enum FeedEvent {
     Disconnected {
         reason: String,
     },
-    /// A frame of `channel` (when it could be told) could not be read, so what it
-    /// carried is missing: consumers close the gap as after a reconnect.
-    Lost {
-        channel: Option<String>,
-    },
+    /// A frame could not be read; when [`FrameError::loses_data`], consumers
+    /// close the gap it leaves as after a reconnect.
+    Rejected(FrameError),
 }
 
 #[derive(Debug, Clone)]
@@ -101,10 +99,51 @@ impl Default for FeedSettings {
     }
 }
 
+/// Why a frame was refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FrameError {
+    #[error("{} frame is not JSON: {detail}", channel.as_deref().unwrap_or("unnamed"))]
+    NotJson { channel: Option<String>, detail: String },
+    #[error("{channel} frame does not match its schema: {detail}")]
+    Schema { channel: String, detail: String },
+    #[error("frame on unknown channel {0:?}")]
+    UnknownChannel(String),
+}
+
+impl FrameError {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            FrameError::NotJson { .. } => "not json",
+            FrameError::Schema { .. } => "schema",
+            FrameError::UnknownChannel(_) => "unknown channel",
+        }
+    }
+
+    /// The channel, when the frame said.
+    pub fn channel(&self) -> Option<&str> {
+        match self {
+            FrameError::NotJson { channel, .. } => channel.as_deref(),
+            FrameError::Schema { channel, .. } => Some(channel),
+            FrameError::UnknownChannel(c) => Some(c),
+        }
+    }
+
+    /// Whether `channel`'s data may be gone with the frame: it was on that
+    /// channel, or its channel cannot be told.
+    pub fn loses(&self, channel: &str) -> bool {
+        match self.channel() {
+            None => true,
+            Some(c) => c == channel,
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct FeedStats {
     pub connects: AtomicU64,
+    /// Frames refused, in total and by [`FrameError::kind`].
     pub malformed: AtomicU64,
+    pub errors: std::sync::Mutex<std::collections::BTreeMap<&'static str, u64>>,
     pub duplicates: AtomicU64,
     pub backfilled: AtomicU64,
 }
@@ -195,6 +234,7 @@ async fn run(
 /// subscription), then the consumer is told. False when the consumer is gone.
 async fn subscribed(
     connection: u32,
+    since: &std::collections::BTreeMap<String, u64>,
     settings: &FeedSettings,
     info: Option<&InfoClient>,
     state: &mut State,
@@ -203,7 +243,7 @@ async fn subscribed(
 ) -> bool {
     if connection > 1
         && let Some(info) = info
-        && !backfill(info, settings, state, tx, stats).await
+        && !backfill(info, since, settings, state, tx, stats).await
     {
         return false;
     }
@@ -213,13 +253,14 @@ async fn subscribed(
 /// REST fills of each followed user since the last one seen, de-duplicated.
 async fn backfill(
     info: &InfoClient,
+    since: &std::collections::BTreeMap<String, u64>,
     settings: &FeedSettings,
     state: &mut State,
     tx: &mpsc::Sender<FeedEvent>,
     stats: &FeedStats,
 ) -> bool {
     for user in &settings.users {
-        let Some(&since) = state.last_fill.get(user) else { continue };
+        let Some(&since) = since.get(user) else { continue };
         let Ok(fills) = info.user_fills_between(user, since, u64::MAX / 2).await else { continue };
         let new = fresh_fills(state, stats, user, fills);
         stats.backfilled.fetch_add(new.len() as u64, Ordering::Relaxed);
@@ -260,8 +301,10 @@ async fn session(
         subs.push(json!({"type": "allMids"}));
     }
     subs.extend(settings.users.iter().map(|u| json!({"type": "userFills", "user": u.to_lowercase()})));
+    // Where each followed user's gap starts: before this connection's snapshots.
+    let gap_since = state.last_fill.clone();
     let mut unacknowledged = subs.len();
-    if unacknowledged == 0 && !subscribed(connection, settings, info, state, tx, stats).await {
+    if unacknowledged == 0 && !subscribed(connection, &gap_since, settings, info, state, tx, stats).await {
         return None;
     }
     for s in subs {
@@ -288,22 +331,22 @@ async fn session(
                 };
                 let (events, ack) = decode(&text, state, stats);
                 for event in events {
-                    let lost_user_fills = matches!(&event, FeedEvent::Lost { channel }
-                        if channel.as_deref().is_none_or(|c| c == "userFills"));
+                    let lost_user_fills = matches!(&event, FeedEvent::Rejected(e) if e.loses("userFills"));
                     if tx.send(event).await.is_err() {
                         return None;
                     }
-                    if lost_user_fills
-                        && unacknowledged == 0
-                        && let Some(info) = info
-                        && !backfill(info, settings, state, tx, stats).await
-                    {
-                        return None;
+                    if lost_user_fills && unacknowledged == 0 && let Some(info) = info {
+                        let since = state.last_fill.clone();
+                        if !backfill(info, &since, settings, state, tx, stats).await {
+                            return None;
+                        }
                     }
                 }
                 if ack && unacknowledged > 0 {
                     unacknowledged -= 1;
-                    if unacknowledged == 0 && !subscribed(connection, settings, info, state, tx, stats).await {
+                    if unacknowledged == 0
+                        && !subscribed(connection, &gap_since, settings, info, state, tx, stats).await
+                    {
                         return None;
                     }
                 }
@@ -318,8 +361,12 @@ fn decode(text: &str, state: &mut State, stats: &FeedStats) -> (Vec<FeedEvent>, 
     if text == "Websocket connection established." {
         return (Vec::new(), false);
     }
-    let Ok(frame) = serde_json::from_str::<Value>(text) else {
-        return (lost(sniff_channel(text), stats), false);
+    let frame = match serde_json::from_str::<Value>(text) {
+        Ok(frame) => frame,
+        Err(e) => {
+            let error = FrameError::NotJson { channel: sniff_channel(text), detail: e.to_string() };
+            return (lost(error, stats), false);
+        }
     };
     if frame["channel"] == "subscriptionResponse" {
         return (Vec::new(), frame["data"]["method"] == "subscribe");
@@ -327,14 +374,17 @@ fn decode(text: &str, state: &mut State, stats: &FeedStats) -> (Vec<FeedEvent>, 
     (decode_data(&frame, state, stats), false)
 }
 
-/// A frame that could not be read: counted, and a loss unless it was one of the
-/// channels whose next frame supersedes it.
-fn lost(channel: Option<String>, stats: &FeedStats) -> Vec<FeedEvent> {
+/// A frame that could not be read: counted by kind (logged the first time of
+/// each kind) and passed on, so consumers can close the gap it leaves.
+fn lost(error: FrameError, stats: &FeedStats) -> Vec<FeedEvent> {
     stats.malformed.fetch_add(1, Ordering::Relaxed);
-    match channel.as_deref() {
-        Some("allMids" | "l2Book" | "bbo" | "candle" | "pong" | "subscriptionResponse" | "error") => Vec::new(),
-        _ => vec![FeedEvent::Lost { channel }],
+    let mut by_kind = stats.errors.lock().unwrap_or_else(|e| e.into_inner());
+    let n = by_kind.entry(error.kind()).or_default();
+    *n += 1;
+    if *n == 1 {
+        tracing::warn!(kind = error.kind(), %error, "unreadable websocket frame (logged once per kind)");
     }
+    vec![FeedEvent::Rejected(error)]
 }
 
 /// The `channel` named at the start of a frame too broken to parse.
@@ -345,10 +395,15 @@ fn sniff_channel(text: &str) -> Option<String> {
 }
 
 fn decode_data(frame: &Value, state: &mut State, stats: &FeedStats) -> Vec<FeedEvent> {
-    let malformed = || lost(frame["channel"].as_str().map(str::to_string), stats);
-    match frame["channel"].as_str() {
-        Some("trades") => {
-            let Ok(trades) = serde_json::from_value::<Vec<WsTrade>>(frame["data"].clone()) else { return malformed() };
+    let channel = frame["channel"].as_str().unwrap_or_default();
+    let schema =
+        |e: serde_json::Error| lost(FrameError::Schema { channel: channel.into(), detail: e.to_string() }, stats);
+    match channel {
+        "trades" => {
+            let trades = match serde_json::from_value::<Vec<WsTrade>>(frame["data"].clone()) {
+                Ok(t) => t,
+                Err(e) => return schema(e),
+            };
             trades
                 .into_iter()
                 .filter(|t| {
@@ -361,23 +416,24 @@ fn decode_data(frame: &Value, state: &mut State, stats: &FeedStats) -> Vec<FeedE
                 .map(FeedEvent::Trade)
                 .collect()
         }
-        Some("allMids") => match serde_json::from_value::<AllMids>(frame["data"]["mids"].clone()) {
+        "allMids" => match serde_json::from_value::<AllMids>(frame["data"]["mids"].clone()) {
             Ok(mids) => vec![FeedEvent::Mids { mids, time: frame["simTime"].as_u64() }],
-            Err(_) => malformed(),
+            Err(e) => schema(e),
         },
-        Some("userFills") => {
+        "userFills" => {
             let user = frame["data"]["user"].as_str().unwrap_or_default().to_lowercase();
-            let Ok(fills) = serde_json::from_value::<Vec<Fill>>(frame["data"]["fills"].clone()) else {
-                return malformed();
+            let fills = match serde_json::from_value::<Vec<Fill>>(frame["data"]["fills"].clone()) {
+                Ok(f) => f,
+                Err(e) => return schema(e),
             };
             let new = fresh_fills(state, stats, &user, fills);
             if new.is_empty() { Vec::new() } else { vec![FeedEvent::UserFills { user, fills: new }] }
         }
-        Some("pong") => Vec::new(),
-        Some("error") => {
+        "pong" => Vec::new(),
+        "error" => {
             tracing::warn!(error = %frame["data"], "websocket error frame");
             Vec::new()
         }
-        _ => malformed(),
+        other => lost(FrameError::UnknownChannel(other.to_string()), stats),
     }
 }

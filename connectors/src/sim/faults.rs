@@ -22,6 +22,8 @@ pub struct Faults {
     pub malformed_rate: f64,
     /// Share of WebSocket data frames cut in half.
     pub truncated_rate: f64,
+    /// Share of WebSocket frames with prices whose first `px` becomes `"NaN"`.
+    pub nan_price_rate: f64,
     /// Share of WebSocket data frames sent after the next one.
     pub reorder_rate: f64,
     /// Share of WebSocket data frames sent twice.
@@ -53,6 +55,7 @@ impl Faults {
                 "ws_drop_every_ms" => f.ws_drop_every_ms = int(value)?,
                 "malformed_rate" => f.malformed_rate = rate(value)?,
                 "truncated_rate" => f.truncated_rate = rate(value)?,
+                "nan_price_rate" => f.nan_price_rate = rate(value)?,
                 "reorder_rate" => f.reorder_rate = rate(value)?,
                 "duplicate_rate" => f.duplicate_rate = rate(value)?,
                 "freeze_prices" => {

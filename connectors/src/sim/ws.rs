@@ -309,9 +309,17 @@ fn ip_seed(ip: &IpAddr) -> u64 {
 fn garble(f: &super::faults::Faults, rng: &mut SimRng, frame: String, held: &mut Option<String>) -> Vec<String> {
     let mut frame = frame;
     if rng.chance(f.malformed_rate) {
-        frame = format!("{{\"channel\": \"trades\", \"data\": [{{\"px\": NaN, {}", &frame[..frame.len().min(20)]);
+        // The header survives (as corruption usually leaves it); the body does not.
+        let channel = serde_json::from_str::<Value>(&frame).ok().and_then(|v| v["channel"].as_str().map(String::from));
+        frame = format!(
+            "{{\"channel\": \"{}\", \"data\": [{{\"px\": NaN, {}",
+            channel.unwrap_or_default(),
+            &frame[..frame.len().min(20)]
+        );
     } else if rng.chance(f.truncated_rate) {
         frame.truncate(frame.len() / 2);
+    } else if rng.chance(f.nan_price_rate) {
+        frame = nan_price(frame);
     }
     if rng.chance(f.reorder_rate) && held.is_none() {
         *held = Some(frame);
@@ -325,6 +333,14 @@ fn garble(f: &super::faults::Faults, rng: &mut SimRng, frame: String, held: &mut
         out.push(out[0].clone());
     }
     out
+}
+
+/// The frame with its first `"px"` value replaced by `"NaN"` (valid JSON, bad number).
+fn nan_price(frame: String) -> String {
+    const KEY: &str = "\"px\":\"";
+    let Some(at) = frame.find(KEY).map(|i| i + KEY.len()) else { return frame };
+    let Some(len) = frame[at..].find('"') else { return frame };
+    format!("{}NaN{}", &frame[..at], &frame[at + len..])
 }
 
 fn handle_message(venue: &Venue, ip: IpAddr, subs: &mut Vec<Sub>, text: &str) -> Vec<String> {
