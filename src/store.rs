@@ -286,6 +286,23 @@ impl ReadTxn {
         Ok(out)
     }
 
+    /// The record with the greatest key.
+    pub fn last<K: StoreKey, V: DeserializeOwned>(&self, table: &Table<K, V>) -> Result<Option<(K, V)>, StoreError> {
+        let t = match self.txn.open_table(table.def()) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(storage(e)),
+        };
+        let Some((k, v)) = t.last().map_err(storage)? else { return Ok(None) };
+        let key_bytes = k.value();
+        let key = K::decode(key_bytes).ok_or_else(|| StoreError::Corrupt {
+            table: table.name,
+            key: hex_key(key_bytes),
+            message: "key has the wrong encoding".into(),
+        })?;
+        Ok(Some((key, decode_value(table.name, key_bytes, v.value())?)))
+    }
+
     pub fn len<K, V>(&self, table: &Table<K, V>) -> Result<u64, StoreError> {
         match self.txn.open_table(table.def()) {
             Ok(t) => t.len().map_err(storage),

@@ -7,12 +7,13 @@
 //! counted by kind, logged once per kind, and the event is dropped.
 
 pub mod convert;
+pub mod live;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use dataflows::model::{
     AccountValue, Fill, FundingRate, IdError, LeaderboardRow, MarkPrice, ModelError, NumError, PositionSnapshot,
-    TimeMs, Token, Validate,
+    PriceStatus, TimeMs, Token, Validate,
 };
 use serde::{Deserialize, Serialize};
 
@@ -27,6 +28,7 @@ pub enum Event {
     Mark(MarkPrice),
     Funding(FundingRate),
     Leaderboard(LeaderboardRow),
+    PriceStatus(PriceStatus),
 }
 
 impl Event {
@@ -38,6 +40,7 @@ impl Event {
             Event::Mark(_) => "mark",
             Event::Funding(_) => "funding",
             Event::Leaderboard(_) => "leaderboard",
+            Event::PriceStatus(_) => "price status",
         }
     }
 
@@ -50,6 +53,7 @@ impl Event {
             Event::Mark(e) => e.time_ms,
             Event::Funding(e) => e.time_ms,
             Event::Leaderboard(e) => e.time_ms,
+            Event::PriceStatus(e) => e.time_ms,
         }
     }
 
@@ -59,6 +63,7 @@ impl Event {
             Event::Position(e) => Some(e.token),
             Event::Mark(e) => Some(e.token),
             Event::Funding(e) => Some(e.token),
+            Event::PriceStatus(e) => Some(e.token),
             Event::Account(_) | Event::Leaderboard(_) => None,
         }
     }
@@ -71,6 +76,7 @@ impl Event {
             Event::Mark(e) => e.validate(),
             Event::Funding(e) => e.validate(),
             Event::Leaderboard(e) => e.validate(),
+            Event::PriceStatus(_) => Ok(()),
         }
     }
 }
@@ -168,12 +174,7 @@ impl Ingestor {
     /// Accepts or refuses one event.
     pub fn ingest(&mut self, event: Event) -> Outcome {
         if let Err(e) = self.check(&event) {
-            let kind = e.kind();
-            let count = self.stats.errors.entry(kind.clone()).or_default();
-            *count += 1;
-            if *count == 1 {
-                tracing::warn!(kind = %kind, error = %e, "input refused (logged once per kind)");
-            }
+            self.refuse(&e);
             return Outcome::Rejected(e);
         }
         if let Event::Fill(f) = &event
@@ -200,6 +201,17 @@ impl Ingestor {
         Outcome::Accepted(Stamped { time_ms: stamp, event })
     }
 
+    /// Counts an input refused here or before it became an event (a field that
+    /// did not convert); the first of each kind is logged.
+    pub fn refuse(&mut self, e: &IngestError) {
+        let kind = e.kind();
+        let count = self.stats.errors.entry(kind.clone()).or_default();
+        *count += 1;
+        if *count == 1 {
+            tracing::warn!(kind = %kind, error = %e, "input refused (logged once per kind)");
+        }
+    }
+
     fn check(&self, event: &Event) -> Result<(), IngestError> {
         event.validate()?;
         if let (Some(token), Some(known)) = (event.token(), &self.tokens)
@@ -220,6 +232,29 @@ impl Ingestor {
             let low = mark.checked_div_ratio(ten).unwrap_or(*mark);
             if price > high || price < low {
                 return Err(IngestError::AbsurdPrice { token, price: price.to_string(), mark: mark.to_string() });
+            }
+        }
+        Ok(())
+    }
+
+    /// Continues after the input log in `store`: stamps resume after its last
+    /// entry (so nothing is overwritten), the fills in it count as seen, and the
+    /// last marks guard against absurd prices again.
+    pub fn resume(&mut self, store: &Store) -> Result<(), StoreError> {
+        let read = store.read()?;
+        if let Some(((time, seq), _)) = read.last(&INPUT_LOG)? {
+            self.frontier = self.frontier.max(time);
+            self.seq_at_frontier = seq + 1;
+        }
+        for (_, stamped) in read.all(&INPUT_LOG)? {
+            match stamped.event {
+                Event::Fill(f) => {
+                    self.seen_fills.insert(f.dedup_key());
+                }
+                Event::Mark(m) => {
+                    self.marks.insert(m.token, m.price);
+                }
+                _ => {}
             }
         }
         Ok(())

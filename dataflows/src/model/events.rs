@@ -274,6 +274,17 @@ impl Validate for MarkPrice {
     }
 }
 
+/// Whether a token's live price is current: the engine must not act on a
+/// price the socket stopped delivering (DESIGN §1), so the feed says when a
+/// token went stale (> 30 s without a socket price; REST polling stands in)
+/// and when it recovered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct PriceStatus {
+    pub time_ms: TimeMs,
+    pub token: Token,
+    pub stale: bool,
+}
+
 /// A token's hourly funding rate (a fraction of notional; positive: longs pay).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct FundingRate {

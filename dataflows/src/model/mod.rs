@@ -14,7 +14,7 @@ use std::fmt::Display;
 
 pub use events::{
     AccountValue, DAY_MS, Fill, FillAction, FundingRate, HOUR_MS, LeaderboardRow, LeaderboardWindow, MINUTE_MS,
-    MarginMode, MarkPrice, PositionSide, PositionSnapshot, SECOND_MS, Side, TimeMs, Validate,
+    MarginMode, MarkPrice, PositionSide, PositionSnapshot, PriceStatus, SECOND_MS, Side, TimeMs, Validate,
 };
 pub use fixed::{Fixed, NumError, Rounding};
 pub use ids::{Address, Cloid, IdError, Token, TxHash};
