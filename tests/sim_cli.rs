@@ -104,13 +104,22 @@ fn export_writes_a_manifest_and_refuses_a_non_empty_directory() {
         .unwrap()["rows"]
         .as_u64()
         .unwrap();
+    let data_rows: u64 = manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| !["hl_meta", "nansen_labels", "sim_personas"].contains(&f["kind"].as_str().unwrap()))
+        .map(|f| f["rows"].as_u64().unwrap())
+        .sum();
     let import = bin().arg("import").arg(&out).output().unwrap();
     let summary = String::from_utf8_lossy(&import.stdout);
     assert!(import.status.success(), "{}", String::from_utf8_lossy(&import.stderr));
-    for line in ["format: sim-export".to_string(), format!("rows: {fills}"), "tokens: 4".into(), "skipped: none".into()]
+    for line in
+        ["format: sim-export".to_string(), format!("rows: {data_rows}"), "tokens: 4".into(), "skipped: none".into()]
     {
         assert!(summary.lines().any(|l| l == line), "missing {line:?} in\n{summary}");
     }
+    assert!(summary.lines().any(|l| l.starts_with("events: ") && l.contains(&format!("fill {fills},"))), "{summary}");
     let again = bin().args(args).arg("--out").arg(&out).output().unwrap();
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"));

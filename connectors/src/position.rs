@@ -109,6 +109,16 @@ impl PositionBook {
         change
     }
 
+    /// Sets a position known from elsewhere (a snapshot, a source's start position).
+    pub fn set(&mut self, user: &str, coin: &str, size: Decimal, entry: Decimal) {
+        let key = (user.to_string(), coin.to_string());
+        if size.is_zero() {
+            self.positions.remove(&key);
+        } else {
+            self.positions.insert(key, (size, entry));
+        }
+    }
+
     /// Current size and entry of `user` in `coin`.
     pub fn get(&self, user: &str, coin: &str) -> Option<(Decimal, Decimal)> {
         self.positions.get(&(user.to_string(), coin.to_string())).copied()

@@ -7,6 +7,7 @@
 //! counted by kind, logged once per kind, and the event is dropped.
 
 pub mod convert;
+pub mod history;
 pub mod live;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -150,6 +151,8 @@ pub struct Ingestor {
     tokens: Option<BTreeSet<Token>>,
     marks: BTreeMap<Token, dataflows::model::Price>,
     seen_fills: HashSet<(dataflows::model::Address, Token, TimeMs, u64)>,
+    /// Funding is hourly per token: a second rate for the same hour is a repeat.
+    seen_funding: HashSet<(Token, TimeMs)>,
     pub stats: IngestStats,
 }
 
@@ -162,6 +165,7 @@ impl Ingestor {
             tokens,
             marks: BTreeMap::new(),
             seen_fills: HashSet::new(),
+            seen_funding: HashSet::new(),
             stats: IngestStats::default(),
         }
     }
@@ -179,6 +183,12 @@ impl Ingestor {
         }
         if let Event::Fill(f) = &event
             && !self.seen_fills.insert(f.dedup_key())
+        {
+            self.stats.duplicates += 1;
+            return Outcome::Duplicate;
+        }
+        if let Event::Funding(f) = &event
+            && !self.seen_funding.insert((f.token, f.time_ms))
         {
             self.stats.duplicates += 1;
             return Outcome::Duplicate;
@@ -253,6 +263,9 @@ impl Ingestor {
                 }
                 Event::Mark(m) => {
                     self.marks.insert(m.token, m.price);
+                }
+                Event::Funding(f) => {
+                    self.seen_funding.insert((f.token, f.time_ms));
                 }
                 _ => {}
             }
