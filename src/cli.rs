@@ -49,12 +49,34 @@ pub enum Command {
     Sim(SimCommand),
     /// Inspect a dataset: rows, events, wallets, tokens, time span, and what would be skipped and why.
     Import {
-        /// A dataset: the directory of Hyperliquid's 2023 CSVs (or its trades file), or a `sim export` directory.
+        /// A dataset: Hyperliquid's 2023 CSVs, a directory or file of node_fills/node_trades lines, archive
+        /// hours, candles, funding, Nansen pages, or what `sim export` and `fetch` wrote.
         path: PathBuf,
-        /// Force an importer instead of detecting it (hl-2023-csv, sim-export).
+        /// Force an importer instead of detecting it (hl-2023-csv, sim-export, dataset).
         #[arg(long)]
         format: Option<String>,
     },
+    /// Download a backfill dataset: the top wallets' fills and states, daily leaderboards, and the
+    /// candles and funding of the coins they traded. Resumable: run it again to continue.
+    Fetch(FetchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    #[command(flatten)]
+    pub source: ConfigSource,
+    /// Days of history, ending at the last midnight (UTC).
+    #[arg(long, default_value_t = 90)]
+    pub days: u64,
+    /// Wallets to follow: the best by PnL on the 30-day leaderboard.
+    #[arg(long, default_value_t = 50)]
+    pub top: usize,
+    /// Leaderboard windows (days) saved for each day of the period.
+    #[arg(long, value_delimiter = ',', default_value = "7,30")]
+    pub windows: Vec<u64>,
+    /// Output directory (created; an existing fetch there is resumed).
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,6 +4,7 @@
 //! simulated venue in `connectors` (DESIGN §1).
 
 pub mod cli;
+pub mod clients;
 pub mod commands;
 pub mod config;
 pub mod ingest;

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 pub use intelligence::{AllocationConfig, ClustersConfig, DiscoveryConfig, EligibilityConfig, ScoringConfig};
 pub use operations::{
     AlertsConfig, BacktestConfig, ClockConfig, ClockSource, HttpConfig, HyperliquidConfig, KeysConfig, LogConfig,
-    LogFormat, NansenConfig, Network, PaperTradingConfig, ScheduleConfig, SimulationConfig, StateConfig,
+    LogFormat, NansenConfig, Network, PaperTradingConfig, RetryConfig, ScheduleConfig, SimulationConfig, StateConfig,
     StrategiesConfig,
 };
 pub use secrets::Secrets;

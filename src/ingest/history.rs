@@ -15,9 +15,20 @@ use dataflows::model::{AccountValue, Address, LeaderboardWindow, MarkPrice, Pric
 use super::{Event, IngestError, IngestStats, Ingestor, Outcome, Stamped, convert};
 
 /// One record as domain events (a refusal names the field at fault).
-pub fn event(record: &Record) -> Result<Event, IngestError> {
+pub fn events(record: &Record) -> Result<Vec<Event>, IngestError> {
+    if let Record::State { user, time, state } = record {
+        let (positions, value) = convert::account(user, *time, state)?;
+        let mut out: Vec<Event> = positions.into_iter().map(Event::Position).collect();
+        out.push(Event::Account(value));
+        return Ok(out);
+    }
+    event(record).map(|e| vec![e])
+}
+
+fn event(record: &Record) -> Result<Event, IngestError> {
     let token = |coin: &str| Token::parse(coin).map_err(|source| IngestError::Id { field: "coin", source });
     Ok(match record {
+        Record::State { .. } => unreachable!("expanded by `events`"),
         Record::Fill { user, fill } => Event::Fill(convert::fill(user, fill)?),
         Record::Candle(c) => Event::Mark(MarkPrice {
             time_ms: c.close_time,
@@ -86,8 +97,8 @@ pub fn load(
     let summary = import::read(
         path,
         format,
-        |record| match event(&record) {
-            Ok(e) => events.push(e),
+        |record| match self::events(&record) {
+            Ok(e) => events.extend(e),
             Err(e) => ingestor.refuse(&e),
         },
         on_error,

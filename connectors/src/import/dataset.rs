@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::node::{self, Shape, TradesReader};
 use super::{Format, ImportError, Record, RowError, Summary, Tally, archive, hl2023, open_lines};
-use crate::hyperliquid::info::{Candle, FundingHistoryEntry};
+use crate::hyperliquid::info::{Candle, ClearinghouseState, FundingHistoryEntry};
 use crate::nansen::types::{LeaderboardRow, Page};
 use crate::position::PositionBook;
 use crate::wire::{Decimal, dec_str};
@@ -27,6 +27,7 @@ enum Kind {
     Candles,
     Funding,
     AccountValues,
+    States,
     /// Lines that are history but not an engine input, counted as events of this kind.
     Counted(&'static str),
     /// A Nansen leaderboard page of `window` as of `time`.
@@ -49,12 +50,20 @@ impl Kind {
             Kind::Candles => "candles".into(),
             Kind::Funding => "funding".into(),
             Kind::AccountValues => "account values".into(),
+            Kind::States => "account states".into(),
             Kind::Counted(k) => (*k).into(),
             Kind::Leaderboard { .. } => "nansen leaderboard page".into(),
             Kind::JsonArray => "info response".into(),
             Kind::Metadata => "metadata".into(),
         }
     }
+}
+
+#[derive(serde::Deserialize)]
+struct StateLine {
+    user: String,
+    time: u64,
+    state: ClearinghouseState,
 }
 
 #[derive(serde::Deserialize)]
@@ -141,6 +150,8 @@ fn classify(path: &Path) -> Option<Kind> {
             Some(Kind::Funding)
         } else if first.get("accountValue").is_some() && first.get("user").is_some() {
             Some(Kind::AccountValues)
+        } else if first.get("state").is_some() && first.get("user").is_some() {
+            Some(Kind::States)
         } else {
             None
         };
@@ -222,6 +233,9 @@ pub fn read(
                     .map(|a| {
                         vec![Record::AccountValue { user: a.user.to_lowercase(), time: a.time, value: a.account_value }]
                     })
+                    .map_err(|e| e.to_string()),
+                Kind::States => serde_json::from_str::<StateLine>(&line)
+                    .map(|s| vec![Record::State { user: s.user.to_lowercase(), time: s.time, state: s.state }])
                     .map_err(|e| e.to_string()),
                 Kind::Counted(k) => {
                     tally.count(k);

@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
-use crate::hyperliquid::info::{Candle, Fill, FundingHistoryEntry};
+use crate::hyperliquid::info::{Candle, ClearinghouseState, Fill, FundingHistoryEntry};
 use crate::nansen::types::LeaderboardRow;
 use crate::wire::Decimal;
 
@@ -45,6 +45,12 @@ pub enum Record {
         time: u64,
         value: Decimal,
     },
+    /// A wallet's account state (positions and account value) at `time`.
+    State {
+        user: String,
+        time: u64,
+        state: ClearinghouseState,
+    },
     /// A Nansen leaderboard row of `window` (`7d`, `30d`, …) as of `time`.
     Leaderboard {
         window: String,
@@ -61,6 +67,7 @@ impl Record {
             Record::Funding(_) => "funding",
             Record::Mark { .. } => "mark",
             Record::AccountValue { .. } => "account value",
+            Record::State { .. } => "account state",
             Record::Leaderboard { .. } => "leaderboard row",
         }
     }
@@ -70,13 +77,16 @@ impl Record {
             Record::Fill { fill, .. } => fill.time,
             Record::Candle(c) => c.close_time,
             Record::Funding(f) => f.time,
-            Record::Mark { time, .. } | Record::AccountValue { time, .. } | Record::Leaderboard { time, .. } => *time,
+            Record::Mark { time, .. }
+            | Record::AccountValue { time, .. }
+            | Record::State { time, .. }
+            | Record::Leaderboard { time, .. } => *time,
         }
     }
 
     fn wallet(&self) -> Option<&str> {
         match self {
-            Record::Fill { user, .. } | Record::AccountValue { user, .. } => Some(user),
+            Record::Fill { user, .. } | Record::AccountValue { user, .. } | Record::State { user, .. } => Some(user),
             Record::Leaderboard { row, .. } => Some(&row.trader_address),
             _ => None,
         }

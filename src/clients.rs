@@ -1,0 +1,71 @@
+//! The API clients as the configuration describes them: one place maps
+//! `[nansen]`, `[hyperliquid]` and `[clock]` onto the connectors' settings.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use connectors::hyperliquid::info_client::{InfoClient, InfoSettings, WeightBudget};
+use connectors::nansen::client::{ApiKey, NansenClient, NansenSettings};
+
+use crate::config::{ClockSource, Loaded, RetryConfig};
+
+fn retries(r: &RetryConfig) -> (u32, Duration, Duration, Duration) {
+    (
+        r.max_retries,
+        Duration::from_millis(r.base_delay_ms),
+        Duration::from_millis(r.max_delay_ms),
+        Duration::from_millis(r.timeout_ms),
+    )
+}
+
+/// The Nansen client with the key from the secrets (requests without one get 402).
+pub fn nansen(loaded: &Loaded) -> anyhow::Result<NansenClient> {
+    let c = &loaded.config.nansen;
+    let (max_retries, base_delay, max_delay, timeout) = retries(&c.retry);
+    let settings = NansenSettings {
+        base_url: c.api_url.clone(),
+        requests_per_second: c.requests_per_second,
+        requests_per_minute: c.requests_per_minute,
+        perp_trades_per_minute: c.perp_trades_per_minute,
+        page_size: c.page_size,
+        max_retries,
+        base_delay,
+        max_delay,
+        timeout,
+        ..NansenSettings::default()
+    };
+    let key = loaded.secrets.nansen_api_key.as_ref().map(|k| ApiKey::new(k.expose()));
+    NansenClient::new(settings, key).context("cannot build the Nansen client")
+}
+
+/// The `/info` client spending from the process's one weight budget.
+pub fn info(loaded: &Loaded, budget: Arc<WeightBudget>) -> anyhow::Result<InfoClient> {
+    let c = &loaded.config.hyperliquid;
+    let (max_retries, base_delay, max_delay, timeout) = retries(&c.retry);
+    let settings = InfoSettings { base_url: c.api_url.clone(), max_retries, base_delay, max_delay, timeout };
+    InfoClient::new(settings, budget).context("cannot build the Hyperliquid info client")
+}
+
+/// The weight budget of `[hyperliquid]`.
+pub fn budget(loaded: &Loaded) -> Arc<WeightBudget> {
+    WeightBudget::per_minute(loaded.config.hyperliquid.info_weight_per_minute)
+}
+
+/// "Now" in epoch ms: the machine's clock, or the simulated venue's.
+pub async fn now_ms(loaded: &Loaded) -> anyhow::Result<u64> {
+    match loaded.config.clock.source {
+        ClockSource::Wall => Ok(chrono::Utc::now().timestamp_millis().max(0) as u64),
+        ClockSource::Venue => {
+            let url = format!("{}/sim/time", loaded.config.hyperliquid.api_url.trim_end_matches('/'));
+            let body: serde_json::Value = reqwest::get(&url)
+                .await
+                .and_then(|r| r.error_for_status())
+                .with_context(|| format!("clock.source = \"venue\" but {url} does not answer"))?
+                .json()
+                .await
+                .with_context(|| format!("{url} did not answer JSON"))?;
+            body["time_ms"].as_u64().with_context(|| format!("{url} answered without time_ms: {body}"))
+        }
+    }
+}
