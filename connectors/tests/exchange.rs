@@ -7,85 +7,17 @@ use connectors::hyperliquid::actions::{
     Tif, TpSl, TriggerWire,
 };
 use connectors::hyperliquid::keys::address_of;
-use connectors::hyperliquid::signing::{l1_digest, sign_digest, user_signed_digest};
+use connectors::hyperliquid::signing::{sign_digest, user_signed_digest};
 use connectors::sim::exchange::{ERR_CANCEL_MISSING, ERR_DUPLICATE_CLOID, ERR_MIN_NOTIONAL, ERR_REDUCE_ONLY, ERR_TICK};
 use connectors::sim::market::{HOUR_MS, MINUTE_MS};
 use connectors::sim::tokens::{CATALOG, Round};
 use connectors::sim::{ClockMode, RunningVenue, SimConfig, VenueOptions};
 use serde_json::{Value, json};
 
+mod common;
+use common::{Trader, key};
+
 const ETH: u32 = 1;
-
-fn key(n: u8) -> [u8; 32] {
-    let mut k = [0x11u8; 32];
-    k[31] = n;
-    k
-}
-
-struct Trader {
-    http: reqwest::Client,
-    base: String,
-    key: [u8; 32],
-    address: String,
-    nonce: u64,
-}
-
-impl Trader {
-    fn new(v: &RunningVenue, key: [u8; 32]) -> Trader {
-        connectors::install_tls_provider();
-        let address = format!("0x{}", hex::encode(address_of(&key).unwrap()));
-        Trader { http: reqwest::Client::new(), base: v.http_url(), key, address, nonce: v.venue.now_ms() }
-    }
-
-    fn next_nonce(&mut self) -> u64 {
-        self.nonce += 1;
-        self.nonce
-    }
-
-    fn body(&self, action: &Action, nonce: u64) -> Value {
-        let digest = l1_digest(action, nonce, None, None, true).unwrap();
-        let sig = sign_digest(&self.key, &digest).unwrap();
-        json!({"action": action, "nonce": nonce, "signature": sig, "vaultAddress": null, "expiresAfter": null})
-    }
-
-    async fn post(&self, body: &Value) -> Value {
-        let r = self.http.post(format!("{}/exchange", self.base)).json(body).send().await.unwrap();
-        assert_eq!(r.status(), 200);
-        r.json().await.unwrap()
-    }
-
-    async fn send(&mut self, action: Action) -> Value {
-        let nonce = self.next_nonce();
-        let body = self.body(&action, nonce);
-        self.post(&body).await
-    }
-
-    async fn info(&self, body: Value) -> Value {
-        self.http.post(format!("{}/info", self.base)).json(&body).send().await.unwrap().json().await.unwrap()
-    }
-
-    async fn mid(&self, coin: &str) -> f64 {
-        self.info(json!({"type": "allMids"})).await[coin].as_str().unwrap().parse().unwrap()
-    }
-
-    async fn advance(&self, by_ms: u64) {
-        let now: Value = self.http.get(format!("{}/sim/time", self.base)).send().await.unwrap().json().await.unwrap();
-        let to = now["time_ms"].as_u64().unwrap() + by_ms;
-        let r = self.http.post(format!("{}/sim/advance", self.base)).json(&json!({"to_ms": to})).send().await.unwrap();
-        assert_eq!(r.status(), 200);
-    }
-
-    async fn position(&self, coin: &str) -> f64 {
-        let s = self.info(json!({"type": "clearinghouseState", "user": self.address})).await;
-        s["assetPositions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["position"]["coin"] == coin)
-            .map(|p| p["position"]["szi"].as_str().unwrap().parse().unwrap())
-            .unwrap_or(0.0)
-    }
-}
 
 fn px(price: f64, mode: Round) -> String {
     CATALOG[ETH as usize].round_price(price, mode).to_string()

@@ -14,6 +14,8 @@ use connectors::sim::market::MINUTE_MS;
 use connectors::sim::personas::PersonaKind;
 use connectors::sim::{ClockMode, SimConfig, VenueOptions};
 
+mod common;
+
 #[tokio::test(flavor = "multi_thread")]
 async fn followed_fills_survive_dropped_sockets_exactly_once() {
     let options = VenueOptions {
@@ -102,5 +104,86 @@ async fn followed_fills_survive_dropped_sockets_exactly_once() {
     assert_eq!(unique, expected, "fills lost or invented across reconnects");
     assert!(stats.connects.load(Ordering::Relaxed) >= 3, "the socket was never dropped");
     assert!(stats.malformed.load(Ordering::Relaxed) > 0, "malformed frames are counted, not fatal");
+    v.stop().await;
+}
+
+/// Our own account over the socket: its order updates (with cloids), its fills
+/// (userFills and userEvents, delivered once) and its funding payments.
+#[tokio::test(flavor = "multi_thread")]
+async fn our_account_sees_its_orders_fills_and_funding() {
+    use connectors::hyperliquid::actions::{Action, CancelWire, Grouping, OrderTypeWire, OrderWire, Tif};
+    use connectors::hyperliquid::keys::address_of;
+    use connectors::hyperliquid::ws_client::AccountEvent;
+    use connectors::sim::market::HOUR_MS;
+    use connectors::sim::tokens::{CATALOG, Round};
+
+    let sim = SimConfig {
+        seed: 82,
+        wallets: 20,
+        tokens: 4,
+        warmup_days: 2,
+        external_accounts: vec![(address_of(&common::key(1)).unwrap(), 100_000)],
+        ..SimConfig::default()
+    };
+    let options =
+        VenueOptions { sim, clock: ClockMode::Stepped, info_weight_per_minute: 1_000_000, ..VenueOptions::default() };
+    let v = connectors::sim::start(options, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let mut t = common::Trader::new(&v, common::key(1));
+    let settings = FeedSettings {
+        url: v.ws_url(),
+        all_mids: false,
+        account: Some(t.address.to_uppercase().replace("0X", "0x")),
+        ..FeedSettings::default()
+    };
+    let (mut rx, _stats, task) = spawn(settings, None);
+    loop {
+        if let Some(FeedEvent::Subscribed { .. }) = rx.recv().await {
+            break;
+        }
+    }
+    let mid = t.mid("ETH").await;
+    let px = |p: f64, r: Round| CATALOG[1].round_price(p, r).to_string();
+    let limit = |buy: bool, p: String, s: &str, tif: Tif, cloid: &str| OrderWire {
+        a: 1,
+        b: buy,
+        p,
+        s: s.into(),
+        r: false,
+        t: OrderTypeWire::Limit { tif },
+        c: Some(cloid.into()),
+    };
+    let order = |o: OrderWire| Action::Order { orders: vec![o], grouping: Grouping::Na, builder: None };
+    let resting = "0x000000000000000000000000000000a1";
+    let taker = "0x000000000000000000000000000000a2";
+    let r = t.send(order(limit(true, px(mid * 0.97, Round::Down), "0.1", Tif::Alo, resting))).await;
+    let oid = r["response"]["data"]["statuses"][0]["resting"]["oid"].as_u64().unwrap_or_else(|| panic!("{r}"));
+    let r = t.send(order(limit(true, px(mid * 1.02, Round::Up), "0.5", Tif::Ioc, taker))).await;
+    assert!(r["response"]["data"]["statuses"][0].get("filled").is_some(), "{r}");
+    t.send(Action::Cancel { cancels: vec![CancelWire { a: 1, o: oid }] }).await;
+    t.advance(2 * HOUR_MS).await;
+
+    let (mut orders, mut fills, mut funding) = (Vec::new(), Vec::new(), Vec::new());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while (orders.len() < 3 || fills.is_empty() || funding.is_empty()) && tokio::time::Instant::now() < deadline {
+        match tokio::time::timeout(Duration::from_millis(200), rx.recv()).await {
+            Ok(Some(FeedEvent::Account(AccountEvent::Orders(u)))) => {
+                orders.extend(u.into_iter().map(|u| (u.order.cloid.unwrap_or_default(), u.status)))
+            }
+            Ok(Some(FeedEvent::Account(AccountEvent::Funding(f)))) => funding.push(f),
+            Ok(Some(FeedEvent::UserFills { user, fills: f })) => {
+                assert_eq!(user, t.address.to_lowercase());
+                fills.extend(f);
+            }
+            _ => {}
+        }
+    }
+    task.abort();
+    let has = |c: &str, s: &str| orders.iter().any(|(cloid, status)| cloid == c && status == s);
+    assert!(has(resting, "open") && has(resting, "canceled") && has(taker, "filled"), "{orders:?}");
+    // One fill, though both userFills and userEvents carried it.
+    assert_eq!(fills.len(), 1, "{fills:?}");
+    assert_eq!((fills[0].cloid.as_deref(), fills[0].coin.as_str()), (Some(taker), "ETH"));
+    assert!(funding.iter().all(|f| f.coin == "ETH" && f.szi.to_string() == "0.5"), "{funding:?}");
+    assert!(!funding.is_empty());
     v.stop().await;
 }

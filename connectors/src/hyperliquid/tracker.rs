@@ -160,7 +160,7 @@ pub fn spawn(
 ) -> (mpsc::Receiver<TrackerEvent>, Arc<TrackerStats>, Arc<FeedStats>, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::channel(settings.queue.max(1));
     let stats = Arc::new(TrackerStats::default());
-    let feed_settings = FeedSettings { users: Vec::new(), ..settings.feed.clone() };
+    let feed_settings = FeedSettings { users: Vec::new(), account: None, ..settings.feed.clone() };
     let (feed, feed_stats, feed_task) = ws_client::spawn(feed_settings, None);
     let tracker = Tracker::new(settings, info, tx, stats.clone());
     let task = tokio::spawn(async move {
@@ -280,7 +280,7 @@ impl Tracker {
                 }
             }
             FeedEvent::Mids { mids, time } => self.on_socket_mids(mids, time).await,
-            FeedEvent::UserFills { .. } => true,
+            FeedEvent::UserFills { .. } | FeedEvent::Account(_) => true,
             FeedEvent::Rejected(error) => {
                 if !error.loses("trades") || self.poller.is_none() {
                     return true;

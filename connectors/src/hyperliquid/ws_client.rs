@@ -40,8 +40,100 @@ pub struct WsTrade {
     pub users: [String; 2],
 }
 
+/// An order of `orderUpdates` (`sz` is what remains).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WsOrder {
+    pub coin: String,
+    pub side: String,
+    #[serde(with = "dec_str")]
+    pub limit_px: Decimal,
+    #[serde(with = "dec_str")]
+    pub sz: Decimal,
+    #[serde(with = "u64_flex")]
+    pub oid: u64,
+    #[serde(with = "u64_flex")]
+    pub timestamp: u64,
+    #[serde(with = "dec_str")]
+    pub orig_sz: Decimal,
+    #[serde(default)]
+    pub cloid: Option<String>,
+}
+
+/// One entry of `orderUpdates`: `status` is `open`, `filled`, `canceled`,
+/// `triggered`, `rejected`, `marginCanceled`, … (kept as sent).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderUpdate {
+    pub order: WsOrder,
+    pub status: String,
+    #[serde(with = "u64_flex")]
+    pub status_timestamp: u64,
+}
+
+/// A funding payment of `userEvents`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WsFunding {
+    #[serde(with = "u64_flex")]
+    pub time: u64,
+    pub coin: String,
+    #[serde(with = "dec_str")]
+    pub usdc: Decimal,
+    #[serde(with = "dec_str")]
+    pub szi: Decimal,
+    #[serde(with = "dec_str")]
+    pub funding_rate: Decimal,
+}
+
+/// A liquidation notice of `userEvents`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct WsLiquidation {
+    #[serde(with = "u64_flex")]
+    pub lid: u64,
+    pub liquidator: String,
+    pub liquidated_user: String,
+    #[serde(with = "dec_str")]
+    pub liquidated_ntl_pos: Decimal,
+    #[serde(with = "dec_str")]
+    pub liquidated_account_value: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct WsCancel {
+    pub coin: String,
+    #[serde(with = "u64_flex")]
+    pub oid: u64,
+}
+
+/// The `user` channel (`userEvents`): exactly one of these per frame.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UserFrame {
+    #[serde(default)]
+    fills: Option<Vec<Fill>>,
+    #[serde(default)]
+    funding: Option<WsFunding>,
+    #[serde(default)]
+    liquidation: Option<WsLiquidation>,
+    #[serde(default)]
+    non_user_cancel: Option<Vec<WsCancel>>,
+}
+
+/// What happened to our own account, beyond its fills (which arrive as
+/// [`FeedEvent::UserFills`] for the account, de-duplicated across channels).
+#[derive(Debug, Clone, PartialEq)]
+pub enum AccountEvent {
+    Orders(Vec<OrderUpdate>),
+    Funding(WsFunding),
+    Liquidation(WsLiquidation),
+    /// Orders the exchange cancelled (e.g. self-trade prevention, margin).
+    Cancelled(Vec<WsCancel>),
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum FeedEvent {
+    Account(AccountEvent),
     Trade(WsTrade),
     /// Mids; `time` is the simulated venue's clock (`simTime`) when the frame has one.
     Mids {
@@ -75,8 +167,10 @@ pub struct FeedSettings {
     pub url: String,
     pub coins: Vec<String>,
     pub all_mids: bool,
-    /// Followed users (`userFills`); Hyperliquid allows 10 per IP.
+    /// Followed users (`userFills`); Hyperliquid allows 10 per IP, the account included.
     pub users: Vec<String>,
+    /// Our own account: its `userFills`, `orderUpdates` and `userEvents`.
+    pub account: Option<String>,
     pub ping_every: Duration,
     pub backoff_base: Duration,
     pub backoff_max: Duration,
@@ -91,6 +185,7 @@ impl Default for FeedSettings {
             coins: Vec::new(),
             all_mids: true,
             users: Vec::new(),
+            account: None,
             ping_every: Duration::from_secs(50),
             backoff_base: Duration::from_millis(200),
             backoff_max: Duration::from_secs(10),
@@ -229,6 +324,17 @@ async fn run(
     }
 }
 
+/// The users whose fills the feed follows: `users` and the account, lower-case, once each.
+fn followed(settings: &FeedSettings) -> Vec<String> {
+    let mut users: Vec<String> = settings.users.iter().map(|u| u.to_lowercase()).collect();
+    if let Some(a) = &settings.account {
+        users.push(a.to_lowercase());
+    }
+    users.sort();
+    users.dedup();
+    users
+}
+
 /// Every subscription is live: after a reconnect, the followed users' gap is
 /// filled over REST (only now, so nothing falls between the query and the
 /// subscription), then the consumer is told. False when the consumer is gone.
@@ -259,7 +365,7 @@ async fn backfill(
     tx: &mpsc::Sender<FeedEvent>,
     stats: &FeedStats,
 ) -> bool {
-    for user in &settings.users {
+    for user in &followed(settings) {
         let Some(&since) = since.get(user) else { continue };
         let Ok(fills) = info.user_fills_between(user, since, u64::MAX / 2).await else { continue };
         let new = fresh_fills(state, stats, user, fills);
@@ -300,7 +406,12 @@ async fn session(
     if settings.all_mids {
         subs.push(json!({"type": "allMids"}));
     }
-    subs.extend(settings.users.iter().map(|u| json!({"type": "userFills", "user": u.to_lowercase()})));
+    subs.extend(followed(settings).iter().map(|u| json!({"type": "userFills", "user": u})));
+    if let Some(account) = &settings.account {
+        let account = account.to_lowercase();
+        subs.push(json!({"type": "orderUpdates", "user": account}));
+        subs.push(json!({"type": "userEvents", "user": account}));
+    }
     // Where each followed user's gap starts: before this connection's snapshots.
     let gap_since = state.last_fill.clone();
     let mut unacknowledged = subs.len();
@@ -329,7 +440,7 @@ async fn session(
                     Some(Err(e)) => return Some(format!("socket: {e}")),
                     Some(Ok(_)) => continue,
                 };
-                let (events, ack) = decode(&text, state, stats);
+                let (events, ack) = decode(&text, settings.account.as_deref(), state, stats);
                 for event in events {
                     let lost_user_fills = matches!(&event, FeedEvent::Rejected(e) if e.loses("userFills"));
                     if tx.send(event).await.is_err() {
@@ -357,7 +468,7 @@ async fn session(
 
 /// Events in one frame, and whether it acknowledged a subscription; a malformed
 /// frame is counted and yields nothing.
-fn decode(text: &str, state: &mut State, stats: &FeedStats) -> (Vec<FeedEvent>, bool) {
+fn decode(text: &str, account: Option<&str>, state: &mut State, stats: &FeedStats) -> (Vec<FeedEvent>, bool) {
     if text == "Websocket connection established." {
         return (Vec::new(), false);
     }
@@ -371,7 +482,7 @@ fn decode(text: &str, state: &mut State, stats: &FeedStats) -> (Vec<FeedEvent>, 
     if frame["channel"] == "subscriptionResponse" {
         return (Vec::new(), frame["data"]["method"] == "subscribe");
     }
-    (decode_data(&frame, state, stats), false)
+    (decode_data(&frame, account, state, stats), false)
 }
 
 /// A frame that could not be read: counted by kind (logged the first time of
@@ -394,7 +505,7 @@ fn sniff_channel(text: &str) -> Option<String> {
     Some(name.to_string())
 }
 
-fn decode_data(frame: &Value, state: &mut State, stats: &FeedStats) -> Vec<FeedEvent> {
+fn decode_data(frame: &Value, account: Option<&str>, state: &mut State, stats: &FeedStats) -> Vec<FeedEvent> {
     let channel = frame["channel"].as_str().unwrap_or_default();
     let schema =
         |e: serde_json::Error| lost(FrameError::Schema { channel: channel.into(), detail: e.to_string() }, stats);
@@ -428,6 +539,35 @@ fn decode_data(frame: &Value, state: &mut State, stats: &FeedStats) -> Vec<FeedE
             };
             let new = fresh_fills(state, stats, &user, fills);
             if new.is_empty() { Vec::new() } else { vec![FeedEvent::UserFills { user, fills: new }] }
+        }
+        "orderUpdates" => match serde_json::from_value::<Vec<OrderUpdate>>(frame["data"].clone()) {
+            Ok(updates) => vec![FeedEvent::Account(AccountEvent::Orders(updates))],
+            Err(e) => schema(e),
+        },
+        // `userEvents` frames name no user: they are the account's (the only one subscribed).
+        "user" => {
+            let user = match serde_json::from_value::<UserFrame>(frame["data"].clone()) {
+                Ok(u) => u,
+                Err(e) => return schema(e),
+            };
+            let account = account.unwrap_or_default().to_lowercase();
+            let mut out = Vec::new();
+            if let Some(fills) = user.fills {
+                let new = fresh_fills(state, stats, &account, fills);
+                if !new.is_empty() {
+                    out.push(FeedEvent::UserFills { user: account, fills: new });
+                }
+            }
+            if let Some(f) = user.funding {
+                out.push(FeedEvent::Account(AccountEvent::Funding(f)));
+            }
+            if let Some(l) = user.liquidation {
+                out.push(FeedEvent::Account(AccountEvent::Liquidation(l)));
+            }
+            if let Some(c) = user.non_user_cancel {
+                out.push(FeedEvent::Account(AccountEvent::Cancelled(c)));
+            }
+            out
         }
         "pong" => Vec::new(),
         "error" => {
