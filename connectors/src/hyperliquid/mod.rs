@@ -2,9 +2,11 @@
 //! tracking over the public tape, and signing.
 
 pub mod actions;
+pub mod builders;
 pub mod info;
 pub mod info_client;
 pub mod keys;
+pub mod numbers;
 pub mod signing;
 pub mod tracker;
 pub mod ws_client;
