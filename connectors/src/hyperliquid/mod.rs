@@ -3,9 +3,11 @@
 
 pub mod actions;
 pub mod builders;
+pub mod exchange_client;
 pub mod info;
 pub mod info_client;
 pub mod keys;
+pub mod nonces;
 pub mod numbers;
 pub mod signing;
 pub mod tracker;
