@@ -5,10 +5,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use connectors::hyperliquid::exchange_client::{Clock, ExchangeClient, ExchangeSettings};
 use connectors::hyperliquid::info_client::{InfoClient, InfoSettings, WeightBudget};
+use connectors::hyperliquid::keys::Signer;
+use connectors::hyperliquid::nonces::NonceManager;
 use connectors::nansen::client::{ApiKey, NansenClient, NansenSettings};
 
-use crate::config::{ClockSource, Loaded, RetryConfig};
+use crate::config::{ClockSource, Loaded, Network, RetryConfig};
 
 fn retries(r: &RetryConfig) -> (u32, Duration, Duration, Duration) {
     (
@@ -68,4 +71,33 @@ pub async fn now_ms(loaded: &Loaded) -> anyhow::Result<u64> {
             body["time_ms"].as_u64().with_context(|| format!("{url} answered without time_ms: {body}"))
         }
     }
+}
+
+/// The exchange client for the configured account: the private key from the
+/// secrets (the master's, or an agent's with `HL_ACCOUNT_ADDRESS` naming the
+/// master), nonces persisted under the state directory, leverage capped at
+/// `risk.max_leverage`.
+pub async fn exchange(loaded: &Loaded, info: Arc<InfoClient>, clock: Clock) -> anyhow::Result<ExchangeClient> {
+    let c = &loaded.config;
+    let key = loaded
+        .secrets
+        .hl_private_key
+        .as_ref()
+        .context("no private key: set HL_PRIVATE_KEY or keys.private_key_file")?;
+    let signer = Signer::from_hex(key.expose()).context("HL_PRIVATE_KEY")?;
+    std::fs::create_dir_all(&c.state.dir).with_context(|| format!("cannot create {}", c.state.dir.display()))?;
+    let nonces = NonceManager::with_file(&c.state.dir.join("exchange-nonce")).context("the nonce file")?;
+    let max_leverage = c.risk.max_leverage.to_string().split('.').next().and_then(|s| s.parse().ok()).unwrap_or(1);
+    let settings = ExchangeSettings {
+        base_url: c.hyperliquid.api_url.clone(),
+        mainnet: c.hyperliquid.network == Network::Mainnet,
+        account: loaded.secrets.hl_account_address.map(|a| a.canonical()),
+        vault_address: c.hyperliquid.vault_address.clone(),
+        timeout: Duration::from_millis(c.hyperliquid.retry.timeout_ms),
+        max_leverage,
+        builder: None,
+    };
+    ExchangeClient::connect(settings, signer, Arc::new(nonces), clock, info)
+        .await
+        .context("connecting the exchange client")
 }

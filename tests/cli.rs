@@ -78,6 +78,9 @@ fn config_show_prints_every_section_and_redacts_secrets() {
     assert!(shown.contains("MIRRORFLOW__RISK__COPY_RATIO"));
     assert!(!shown.contains("verysecret") && !shown.contains("0123456789abcdef"), "a secret leaked:\n{shown}");
     assert!(shown.contains("NANSEN_API_KEY = <redacted>"));
+    // The key never shows; the address it signs as does.
+    let address = connectors::hyperliquid::keys::Signer::from_hex(key).unwrap().address_hex();
+    assert!(shown.contains(&format!("signs as {address}")), "{shown}");
     assert!(!text(&out.stderr).contains("verysecret"));
 }
 

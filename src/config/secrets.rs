@@ -123,7 +123,17 @@ impl Secrets {
         };
         vec![
             (NANSEN_API_KEY, status(&self.nansen_api_key)),
-            (HL_PRIVATE_KEY, status(&self.hl_private_key)),
+            (
+                HL_PRIVATE_KEY,
+                match &self.hl_private_key {
+                    // The address it signs as is public; the key never shows.
+                    Some(k) => match connectors::hyperliquid::keys::Signer::from_hex(k.expose()) {
+                        Ok(signer) => format!("<redacted> (from {}; signs as {})", k.source, signer.address_hex()),
+                        Err(e) => format!("<redacted> (from {}; unusable: {e})", k.source),
+                    },
+                    None => status(&None),
+                },
+            ),
             (
                 HL_ACCOUNT_ADDRESS,
                 self.hl_account_address.map(|a| a.to_string()).unwrap_or_else(|| "<not set>".to_string()),

@@ -34,6 +34,8 @@ pub struct ExchangeSettings {
     pub timeout: Duration,
     /// `updateLeverage` above this is refused before it is sent.
     pub max_leverage: u32,
+    /// A builder fee added to every order, when configured.
+    pub builder: Option<builders::BuilderFee>,
 }
 
 impl Default for ExchangeSettings {
@@ -45,6 +47,7 @@ impl Default for ExchangeSettings {
             vault_address: None,
             timeout: Duration::from_secs(10),
             max_leverage: 10,
+            builder: None,
         }
     }
 }
@@ -325,7 +328,7 @@ impl ExchangeClient {
         if let Some(o) = orders.iter().find(|o| o.cloid.is_none()) {
             return Err(ExchangeError::MissingCloid(o.coin.clone()));
         }
-        let action = builders::order(orders, grouping, None, &self.market)?;
+        let action = builders::order(orders, grouping, self.settings.builder.as_ref(), &self.market)?;
         self.statuses(&action).await
     }
 
