@@ -115,6 +115,19 @@ fn decode_value<V: DeserializeOwned>(table: &'static str, key: &[u8], bytes: &[u
     rmp_serde::from_slice(bytes).map_err(|e| StoreError::Corrupt { table, key: hex_key(key), message: e.to_string() })
 }
 
+fn decode_entry<K: StoreKey, V: DeserializeOwned>(
+    table: &'static str,
+    key: &[u8],
+    value: &[u8],
+) -> Result<(K, V), StoreError> {
+    let k = K::decode(key).ok_or_else(|| StoreError::Corrupt {
+        table,
+        key: hex_key(key),
+        message: "key has the wrong encoding".into(),
+    })?;
+    Ok((k, decode_value(table, key, value)?))
+}
+
 fn hex_key(key: &[u8]) -> String {
     key.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -275,13 +288,7 @@ impl ReadTxn {
         let mut out = Vec::new();
         for entry in t.iter().map_err(storage)? {
             let (k, v) = entry.map_err(storage)?;
-            let key_bytes = k.value();
-            let key = K::decode(key_bytes).ok_or_else(|| StoreError::Corrupt {
-                table: table.name,
-                key: hex_key(key_bytes),
-                message: "key has the wrong encoding".into(),
-            })?;
-            out.push((key, decode_value(table.name, key_bytes, v.value())?));
+            out.push(decode_entry(table.name, k.value(), v.value())?);
         }
         Ok(out)
     }
@@ -294,13 +301,7 @@ impl ReadTxn {
             Err(e) => return Err(storage(e)),
         };
         let Some((k, v)) = t.last().map_err(storage)? else { return Ok(None) };
-        let key_bytes = k.value();
-        let key = K::decode(key_bytes).ok_or_else(|| StoreError::Corrupt {
-            table: table.name,
-            key: hex_key(key_bytes),
-            message: "key has the wrong encoding".into(),
-        })?;
-        Ok(Some((key, decode_value(table.name, key_bytes, v.value())?)))
+        decode_entry(table.name, k.value(), v.value()).map(Some)
     }
 
     pub fn len<K, V>(&self, table: &Table<K, V>) -> Result<u64, StoreError> {
