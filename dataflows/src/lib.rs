@@ -3,3 +3,4 @@
 //! (DESIGN §1): everything in this crate is a deterministic function of its inputs.
 
 pub mod model;
+pub mod rules;

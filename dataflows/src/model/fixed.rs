@@ -49,6 +49,8 @@ pub enum NumError {
     Overflow(&'static str),
     #[error("division by zero")]
     DivisionByZero,
+    #[error("outside the domain: {0}")]
+    Domain(&'static str),
 }
 
 fn echo(s: &str) -> String {

@@ -1,0 +1,8 @@
+//! The strategy rules as pure, documented functions on exact types
+//! (strategy-rules.md with decisions.md). The dataflow operators call them, and
+//! so do the plain-Rust reference implementations in the tests, so the two can
+//! only disagree about *what* is recomputed, never about a formula.
+
+pub mod math;
+pub mod metrics;
+pub mod score;
