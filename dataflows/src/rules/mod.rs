@@ -3,6 +3,8 @@
 //! so do the plain-Rust reference implementations in the tests, so the two can
 //! only disagree about *what* is recomputed, never about a formula.
 
+pub mod allocation;
+pub mod eligibility;
 pub mod math;
 pub mod metrics;
 pub mod score;

@@ -1,0 +1,201 @@
+//! Eligibility (decisions.md 16): a wallet is eligible when it passes the
+//! anti-luck gates (strategy-rules.md §4.1, the plan's thresholds), is not
+//! blacklisted and is not HFT. Primary = the 15 best eligible by score,
+//! secondary = the next 30. The blacklist (§5) lasts 14 days from the latest
+//! liquidation; at the instant of expiry the wallet is eligible again.
+
+use crate::model::{Ratio, TimeMs, Usd};
+
+use super::metrics::{Style, WindowMetrics};
+
+/// How long a liquidation blacklists a wallet.
+pub const BLACKLIST_MS: u64 = 14 * 86_400_000;
+
+/// Why a wallet is not eligible: the first failing check, in the rules' order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Ineligible {
+    SevenDayGate,
+    ThirtyDayGate,
+    NinetyDayGate,
+    WinRateTooHigh,
+    WinRateTooLow,
+    ProfitFactorTooLow,
+    InsufficientTrades,
+    Blacklisted,
+    Hft,
+}
+
+/// The windows' metrics a decision reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Windows {
+    pub d7: WindowMetrics,
+    pub d30: WindowMetrics,
+    pub d90: WindowMetrics,
+}
+
+/// §4.1, first failure wins: the three window gates, the 30-day win-rate band
+/// (with the trend-trader exception), profit factor, and trade count.
+pub fn anti_luck(w: &Windows) -> Result<(), Ineligible> {
+    let gate =
+        |m: &WindowMetrics, pnl: i64, roi: i64| m.total_pnl > Usd::from_int(pnl) && m.roi_proxy > Ratio::from_int(roi);
+    if !gate(&w.d7, 0, 5) {
+        return Err(Ineligible::SevenDayGate);
+    }
+    if !gate(&w.d30, 10_000, 15) {
+        return Err(Ineligible::ThirtyDayGate);
+    }
+    if !gate(&w.d90, 50_000, 30) {
+        return Err(Ineligible::NinetyDayGate);
+    }
+    let m = &w.d30;
+    if m.win_rate > Ratio::lit(85, 2) {
+        return Err(Ineligible::WinRateTooHigh);
+    }
+    if m.win_rate < Ratio::lit(35, 2) && m.profit_factor < Ratio::lit(25, 1) {
+        return Err(Ineligible::WinRateTooLow);
+    }
+    let trend_exception = m.win_rate < Ratio::lit(40, 2) && m.profit_factor > Ratio::lit(25, 1);
+    if m.profit_factor < Ratio::lit(15, 1) && !trend_exception {
+        return Err(Ineligible::ProfitFactorTooLow);
+    }
+    if m.total_trades < 20 {
+        return Err(Ineligible::InsufficientTrades);
+    }
+    Ok(())
+}
+
+/// Whether a wallet liquidated last at `liquidated_at` is blacklisted at `now`
+/// (strictly before the expiry).
+pub fn blacklisted(liquidated_at: Option<TimeMs>, now: TimeMs) -> bool {
+    liquidated_at.is_some_and(|t| now < t.saturating_add(BLACKLIST_MS))
+}
+
+/// The full decision: anti-luck gates, then the blacklist, then HFT.
+pub fn eligibility(w: &Windows, style: Style, liquidated_at: Option<TimeMs>, now: TimeMs) -> Result<(), Ineligible> {
+    anti_luck(w)?;
+    if blacklisted(liquidated_at, now) {
+        return Err(Ineligible::Blacklisted);
+    }
+    if style == Style::Hft {
+        return Err(Ineligible::Hft);
+    }
+    Ok(())
+}
+
+/// Tiers by rank among the eligible (best score first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Tier {
+    Primary,
+    Secondary,
+}
+
+pub const PRIMARY: usize = 15;
+pub const SECONDARY: usize = 30;
+
+/// The tier of the eligible wallet ranked `rank` (0 = best), if any.
+pub fn tier(rank: usize) -> Option<Tier> {
+    if rank < PRIMARY {
+        Some(Tier::Primary)
+    } else if rank < PRIMARY + SECONDARY {
+        Some(Tier::Secondary)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(pnl: i64, roi: i64, win_rate: &str, pf: &str, trades: u64) -> WindowMetrics {
+        WindowMetrics {
+            total_pnl: Usd::from_int(pnl),
+            roi_proxy: Ratio::from_int(roi),
+            win_rate: Ratio::parse(win_rate).unwrap(),
+            profit_factor: Ratio::parse(pf).unwrap(),
+            total_trades: trades,
+            ..WindowMetrics::default()
+        }
+    }
+
+    fn good() -> Windows {
+        Windows {
+            d7: m(1_000, 6, "0.6", "2", 10),
+            d30: m(20_000, 20, "0.6", "2", 40),
+            d90: m(60_000, 40, "0.6", "2", 100),
+        }
+    }
+
+    // Seed 003 tests/test_filters.py, by name.
+    #[test]
+    fn passes_all_gates() {
+        assert_eq!(eligibility(&good(), Style::Swing, None, 0), Ok(()));
+    }
+
+    #[test]
+    fn fails_7d_gate() {
+        let mut w = good();
+        w.d7.roi_proxy = Ratio::from_int(5); // "> 5" is strict
+        assert_eq!(anti_luck(&w), Err(Ineligible::SevenDayGate));
+        let mut w = good();
+        w.d30.total_pnl = Usd::from_int(10_000);
+        assert_eq!(anti_luck(&w), Err(Ineligible::ThirtyDayGate));
+    }
+
+    #[test]
+    fn high_win_rate_rejected() {
+        let mut w = good();
+        w.d30.win_rate = Ratio::parse("0.86").unwrap();
+        assert_eq!(anti_luck(&w), Err(Ineligible::WinRateTooHigh));
+        w.d30.win_rate = Ratio::parse("0.85").unwrap();
+        assert_eq!(anti_luck(&w), Ok(()), "0.85 itself passes");
+    }
+
+    #[test]
+    fn trend_trader_exception() {
+        let mut w = good();
+        w.d30.win_rate = Ratio::parse("0.30").unwrap();
+        w.d30.profit_factor = Ratio::parse("2.5").unwrap();
+        assert_eq!(anti_luck(&w), Ok(()), "PF ≥ 2.5 excuses a low win rate");
+        w.d30.profit_factor = Ratio::parse("2.49").unwrap();
+        assert_eq!(anti_luck(&w), Err(Ineligible::WinRateTooLow));
+    }
+
+    #[test]
+    fn insufficient_trades_rejected() {
+        let mut w = good();
+        w.d30.total_trades = 19;
+        assert_eq!(anti_luck(&w), Err(Ineligible::InsufficientTrades));
+        w.d30.profit_factor = Ratio::parse("1.4").unwrap();
+        assert_eq!(anti_luck(&w), Err(Ineligible::ProfitFactorTooLow), "PF is checked before trades");
+    }
+
+    // Seed 003 tests/test_blacklist.py, by name.
+    #[test]
+    fn blacklist_blocks_trader() {
+        assert_eq!(eligibility(&good(), Style::Swing, Some(1_000), 2_000), Err(Ineligible::Blacklisted));
+    }
+
+    #[test]
+    fn blacklist_expires() {
+        assert!(!blacklisted(Some(0), BLACKLIST_MS), "eligible again at the instant of expiry");
+        assert!(blacklisted(Some(0), BLACKLIST_MS - 1));
+        assert!(!blacklisted(None, 0));
+    }
+
+    #[test]
+    fn cooldown_14_days() {
+        assert_eq!(BLACKLIST_MS, 1_209_600_000);
+        // A later liquidation restarts the 14 days (callers keep the latest).
+        assert!(blacklisted(Some(5 * 86_400_000), 15 * 86_400_000));
+    }
+
+    #[test]
+    fn hft_is_never_eligible_and_tiers_split_15_and_30() {
+        assert_eq!(eligibility(&good(), Style::Hft, None, 0), Err(Ineligible::Hft));
+        assert_eq!(
+            (tier(0), tier(14), tier(15), tier(44), tier(45)),
+            (Some(Tier::Primary), Some(Tier::Primary), Some(Tier::Secondary), Some(Tier::Secondary), None)
+        );
+    }
+}
