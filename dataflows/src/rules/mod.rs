@@ -4,6 +4,7 @@
 //! only disagree about *what* is recomputed, never about a formula.
 
 pub mod allocation;
+pub mod clusters;
 pub mod eligibility;
 pub mod math;
 pub mod metrics;
