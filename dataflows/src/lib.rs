@@ -2,5 +2,6 @@
 //! timely/differential dataflows. No I/O and no async runtime live here
 //! (DESIGN §1): everything in this crate is a deterministic function of its inputs.
 
+pub mod intel;
 pub mod model;
 pub mod rules;

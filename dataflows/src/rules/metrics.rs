@@ -19,7 +19,7 @@ pub const PROFIT_FACTOR_NO_LOSS: Ratio = Ratio::lit(999, 0);
 const HOUR_MS: u64 = 3_600_000;
 
 /// A closing trade as the metrics see it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ClosingTrade {
     pub time_ms: TimeMs,
     pub closed_pnl: Usd,
@@ -40,7 +40,7 @@ impl ClosingTrade {
 }
 
 /// The stored metrics of one window (§1 rule 8).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize, serde::Deserialize)]
 pub struct WindowMetrics {
     pub total_trades: u64,
     pub winning_trades: u64,
