@@ -162,6 +162,15 @@ fn assert_same(expected: &BTreeMap<Key, Facts>, got: &BTreeMap<Key, Facts>) {
     }
 }
 
+/// Every wallet but the market makers (who are on the other side of every trade).
+fn traders(v: &RunningVenue) -> Vec<String> {
+    let w = v.venue.world();
+    (0..w.accounts.len())
+        .filter(|&i| !matches!(w.personas[i].kind, PersonaKind::MarketMaker))
+        .map(|i| w.accounts[i].address_hex())
+        .collect()
+}
+
 async fn seeded(stats: &TrackerStats, n: u64) {
     wait_until("every wallet's seeding snapshot", || stats.snapshots.load(Ordering::Relaxed) >= n).await;
 }
@@ -169,13 +178,7 @@ async fn seeded(stats: &TrackerStats, n: u64) {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_thousand_wallets_followed_on_the_tape_match_the_ledger() {
     let v = venue(91, 1_060, 5).await;
-    let users: Vec<String> = {
-        let w = v.venue.world();
-        (0..w.accounts.len())
-            .filter(|&i| !matches!(w.personas[i].kind, PersonaKind::MarketMaker))
-            .map(|i| w.accounts[i].address_hex())
-            .collect()
-    };
+    let users = traders(&v);
     assert!(users.len() >= 1_000, "only {} wallets to track", users.len());
     let (rx, stats, feed_stats, task) = tracker::spawn(settings(&v, coins(&v), users.clone()), info(&v));
     let got = collect(rx);
@@ -250,13 +253,7 @@ async fn positions_invisible_on_the_tape_are_corrected_from_snapshots() {
     let v = venue(93, 60, 4).await;
     let all = coins(&v);
     let followed = all[..2].to_vec();
-    let users: Vec<String> = {
-        let w = v.venue.world();
-        (0..w.accounts.len())
-            .filter(|&i| !matches!(w.personas[i].kind, PersonaKind::MarketMaker))
-            .map(|i| w.accounts[i].address_hex())
-            .collect()
-    };
+    let users = traders(&v);
     let mut s = settings(&v, followed.clone(), users.clone());
     s.reconcile_every = Duration::from_millis(400);
     let (rx, stats, _feed, task) = tracker::spawn(s, info(&v));
