@@ -4,4 +4,5 @@
 //! move with it (a fill enters a window at its time and leaves it W later, so
 //! old fills leave by retraction and their state compacts away).
 
+pub mod clusters;
 pub mod metrics;
