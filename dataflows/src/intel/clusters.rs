@@ -9,7 +9,8 @@
 use differential_dataflow::VecCollection;
 use differential_dataflow::operators::Iterate;
 
-use crate::model::Address;
+use crate::model::{Address, Fill, PositionSide, Token};
+use crate::rules::clusters::{COPY_WINDOW_MS, Entry, LOOKBACK_MS, MIN_FILLS};
 
 /// Wallet → cluster id, for every wallet in `wallets` (a lone wallet is its own
 /// cluster), given the correlated pairs (either direction; duplicates allowed).
@@ -27,4 +28,84 @@ pub fn components<'s>(
             .concat(nodes)
             .reduce(|_wallet, candidates, out| out.push((*candidates[0].0, 1)))
     })
+}
+
+/// An entry with the fill's trade id, so two equal entries count twice (as the
+/// reference counts fills).
+type Keyed = (Address, (Entry, u64));
+
+/// The correlated pairs (both orders) at every time, from the fills' entries in
+/// the 30-day lookback and the wallets' current positions (`(wallet, (token,
+/// side))`, one row per open position): entry overlap either way ≥ 0.40 when
+/// both have at least 20 entries, position overlap ≥ 0.40 otherwise. The
+/// thresholds are compared in integers (`5·matched ≥ 2·min`), exactly.
+pub fn correlations<'s>(
+    fills: VecCollection<'s, u64, Fill>,
+    positions: VecCollection<'s, u64, (Address, (Token, PositionSide))>,
+) -> VecCollection<'s, u64, (Address, Address)> {
+    let entered: VecCollection<'s, u64, Keyed> = fills.flat_map(|f| Entry::of(&f).map(|e| (f.wallet, (e, f.trade_id))));
+    let leaving = entered.clone().delay(|t| t.saturating_add(LOOKBACK_MS)).negate();
+    let entries = entered.concat(leaving);
+    let counts = entries.clone().map(|(w, _)| w).count();
+    let rich = counts.clone().filter(|(_, n)| *n >= MIN_FILLS as isize).map(|(w, _)| w);
+
+    // A's entry meets B's entries in its own and the neighbouring 10-minute buckets.
+    let bucket = |t: u64| t / COPY_WINDOW_MS;
+    let probes = entries.clone().flat_map(move |(w, (e, id))| {
+        let b = bucket(e.time_ms);
+        let mut ks = vec![b, b + 1];
+        if b > 0 {
+            ks.push(b - 1);
+        }
+        ks.into_iter().map(move |k| ((e.token, e.side, k), (w, e, id)))
+    });
+    let targets = entries.map(move |(w, (e, _))| ((e.token, e.side, bucket(e.time_ms)), (w, e.time_ms)));
+    let matched = probes
+        .join(targets)
+        .filter(|(_, ((a, e, _), (b, t)))| a != b && e.time_ms.abs_diff(*t) <= COPY_WINDOW_MS)
+        .map(|(_, ((a, _, id), (b, _)))| (a, id, b))
+        .distinct()
+        .map(|(a, _, b)| (a, b))
+        .count();
+    let by_entries = with_both_counts(matched, counts)
+        .filter(|(_, (m, na, nb))| {
+            let floor = MIN_FILLS as isize;
+            *na >= floor && *nb >= floor && 5 * m >= 2 * (*na).min(*nb)
+        })
+        .map(|(pair, _)| pair);
+
+    // Few entries on either side: shared (token, side) positions over the smaller count.
+    let positions = positions.distinct();
+    let shared = positions
+        .clone()
+        .map(|(w, p)| (p, w))
+        .join(positions.clone().map(|(w, p)| (p, w)))
+        .filter(|(_, (a, b))| a != b)
+        .map(|(_, pair)| pair)
+        .count();
+    let position_counts = positions.map(|(w, _)| w).count();
+    let overlapping = with_both_counts(shared, position_counts)
+        .filter(|(_, (s, pa, pb))| 5 * s >= 2 * (*pa).min(*pb))
+        .map(|(pair, _)| pair);
+    let rich_a = overlapping.clone().map(|(a, b)| (a, b)).semijoin(rich.clone());
+    let both_rich = rich_a.map(|(a, b)| (b, a)).semijoin(rich).map(|(b, a)| (a, b));
+    let by_positions = overlapping.concat(both_rich.negate());
+
+    by_entries.concat(by_positions).distinct()
+}
+
+/// A pair's count with both wallets' own counts: `((a, b), (x, n_a, n_b))`.
+type PairCounts<'s> = VecCollection<'s, u64, ((Address, Address), (isize, isize, isize))>;
+
+/// `((a, b), x)` with both wallets' counts.
+fn with_both_counts<'s>(
+    pairs: VecCollection<'s, u64, ((Address, Address), isize)>,
+    counts: VecCollection<'s, u64, (Address, isize)>,
+) -> PairCounts<'s> {
+    pairs
+        .map(|((a, b), x)| (a, (b, x)))
+        .join(counts.clone())
+        .map(|(a, ((b, x), na))| (b, (a, x, na)))
+        .join(counts)
+        .map(|(b, ((a, x, na), nb))| ((a, b), (x, na, nb)))
 }

@@ -19,12 +19,25 @@ pub const COPY_THRESHOLD: Ratio = Ratio::lit(40, 2);
 pub const MIN_FILLS: usize = 20;
 pub const LOOKBACK_MS: u64 = 30 * 86_400_000;
 
-/// An entry (Open or Add) of a wallet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// An entry of a wallet: a fill that opened or added to a position (a flip's
+/// opening half included), with the side of that position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Entry {
     pub time_ms: TimeMs,
     pub token: Token,
     pub side: PositionSide,
+}
+
+impl Entry {
+    pub fn of(fill: &crate::model::Fill) -> Option<Entry> {
+        use crate::model::{FillAction, Side};
+        let side = if fill.side == Side::Buy { PositionSide::Long } else { PositionSide::Short };
+        matches!(fill.action(), FillAction::Open | FillAction::Add | FillAction::Flip).then_some(Entry {
+            time_ms: fill.time_ms,
+            token: fill.token,
+            side,
+        })
+    }
 }
 
 fn ratio(num: usize, den: usize) -> Result<Ratio, NumError> {
