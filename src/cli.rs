@@ -59,6 +59,18 @@ pub enum Command {
     /// Download a backfill dataset: the top wallets' fills and states, daily leaderboards, and the
     /// candles and funding of the coins they traded. Resumable: run it again to continue.
     Fetch(FetchArgs),
+    /// Replay a dataset through the dataflows and write their changes over time (clusters.jsonl so far).
+    Backfill {
+        /// A dataset `mirrorflow import` reads.
+        #[arg(long)]
+        input: PathBuf,
+        /// The run directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// Timely workers; the output is identical for any count.
+        #[arg(long, default_value_t = 1)]
+        workers: usize,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -73,6 +73,11 @@ fn run(cli: &Cli, env: &BTreeMap<String, String>) -> anyhow::Result<ExitCode> {
             commands::import::run(path, format.as_deref())?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Backfill { input, out, workers } => {
+            init_logging(cli, None);
+            commands::backfill::run(input, out, *workers)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Fetch(args) => {
             let loaded = load_and_init_logging(cli, args.source.config.as_deref(), env)?;
             runtime()?.block_on(commands::fetch::run(args, &loaded))?;

@@ -1,5 +1,6 @@
 //! What each subcommand does; `main` only parses and dispatches.
 
+pub mod backfill;
 pub mod config;
 pub mod fetch;
 pub mod import;

@@ -6,3 +6,4 @@
 
 pub mod clusters;
 pub mod metrics;
+pub mod replay;
