@@ -20,6 +20,8 @@ use connectors::sim::{ClockMode, RunningVenue, SimConfig, VenueOptions};
 use connectors::wire::{Decimal, parse_decimal};
 use serde_json::Value;
 
+mod common;
+
 fn key(n: u8) -> [u8; 32] {
     let mut k = [0x22u8; 32];
     k[31] = n;
@@ -62,15 +64,7 @@ async fn client(v: &RunningVenue, signer: [u8; 32], account: Option<String>, tim
 }
 
 async fn mid(v: &RunningVenue, coin: &str) -> Decimal {
-    let body: Value = reqwest::Client::new()
-        .post(format!("{}/info", v.http_url()))
-        .json(&serde_json::json!({"type": "allMids"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = common::info(&v.http_url(), serde_json::json!({"type": "allMids"})).await;
     d(body[coin].as_str().unwrap())
 }
 

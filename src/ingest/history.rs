@@ -14,21 +14,12 @@ use dataflows::model::{AccountValue, Address, LeaderboardWindow, MarkPrice, Pric
 
 use super::{Event, IngestError, IngestStats, Ingestor, Outcome, Stamped, convert};
 
-/// One record as domain events (a refusal names the field at fault).
+/// One record as domain events (a refusal names the field at fault): an
+/// account state is its positions and account value; everything else is one.
 pub fn events(record: &Record) -> Result<Vec<Event>, IngestError> {
-    if let Record::State { user, time, state } = record {
-        let (positions, value) = convert::account(user, *time, state)?;
-        let mut out: Vec<Event> = positions.into_iter().map(Event::Position).collect();
-        out.push(Event::Account(value));
-        return Ok(out);
-    }
-    event(record).map(|e| vec![e])
-}
-
-fn event(record: &Record) -> Result<Event, IngestError> {
     let token = |coin: &str| Token::parse(coin).map_err(|source| IngestError::Id { field: "coin", source });
-    Ok(match record {
-        Record::State { .. } => unreachable!("expanded by `events`"),
+    let one = match record {
+        Record::State { user, time, state } => return super::account_events(user, *time, state),
         Record::Fill { user, fill } => Event::Fill(convert::fill(user, fill)?),
         Record::Candle(c) => Event::Mark(MarkPrice {
             time_ms: c.close_time,
@@ -54,7 +45,8 @@ fn event(record: &Record) -> Result<Event, IngestError> {
             })?;
             Event::Leaderboard(convert::leaderboard(row, w, *time)?)
         }
-    })
+    };
+    Ok(vec![one])
 }
 
 fn rank(e: &Event) -> u8 {

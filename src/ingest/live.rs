@@ -15,18 +15,10 @@ use crate::store::{Store, StoreError};
 pub fn events(ev: &TrackerEvent, now: TimeMs) -> Vec<Result<Event, IngestError>> {
     match ev {
         TrackerEvent::Fill { user, fill, .. } => vec![convert::fill(user, fill).map(Event::Fill)],
-        TrackerEvent::Snapshot { user, state } => {
-            let time = state.time.unwrap_or(now);
-            match convert::account(user, time, state) {
-                Ok((positions, value)) => {
-                    let mut out: Vec<Result<Event, IngestError>> =
-                        positions.into_iter().map(|p| Ok(Event::Position(p))).collect();
-                    out.push(Ok(Event::Account(value)));
-                    out
-                }
-                Err(e) => vec![Err(e)],
-            }
-        }
+        TrackerEvent::Snapshot { user, state } => match super::account_events(user, state.time.unwrap_or(now), state) {
+            Ok(events) => events.into_iter().map(Ok).collect(),
+            Err(e) => vec![Err(e)],
+        },
         TrackerEvent::Mids { mids, time, .. } => {
             mids.iter().map(|(coin, px)| convert::mark(coin, px, *time).map(Event::Mark)).collect()
         }

@@ -82,6 +82,18 @@ impl Event {
     }
 }
 
+/// A `clearinghouseState` at `time` as events: each position, then the account value.
+pub fn account_events(
+    user: &str,
+    time: TimeMs,
+    state: &connectors::hyperliquid::info::ClearinghouseState,
+) -> Result<Vec<Event>, IngestError> {
+    let (positions, value) = convert::account(user, time, state)?;
+    let mut out: Vec<Event> = positions.into_iter().map(Event::Position).collect();
+    out.push(Event::Account(value));
+    Ok(out)
+}
+
 /// Why an input was refused.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum IngestError {

@@ -323,16 +323,23 @@ async fn stamp_time(State(venue): State<Arc<Venue>>, req: Request, next: Next) -
     resp
 }
 
-async fn info(State(venue): State<Arc<Venue>>, body: Bytes) -> Response {
-    let req: InfoRequest = match serde_json::from_slice(&body) {
-        Ok(r) => r,
-        Err(e) => {
-            return (
+/// A JSON request body, or Hyperliquid's 422 naming what did not parse.
+fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Box<Response>> {
+    serde_json::from_slice(body).map_err(|e| {
+        Box::new(
+            (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 format!("Failed to deserialize the JSON body into the target type: {e}"),
             )
-                .into_response();
-        }
+                .into_response(),
+        )
+    })
+}
+
+async fn info(State(venue): State<Arc<Venue>>, body: Bytes) -> Response {
+    let req: InfoRequest = match json_body(&body) {
+        Ok(r) => r,
+        Err(resp) => return *resp,
     };
     if !venue.spend_info(req.base_weight()) {
         return (StatusCode::TOO_MANY_REQUESTS, "null").into_response();
@@ -536,15 +543,9 @@ pub fn persona_rows(world: &World) -> Vec<impl Serialize + use<>> {
 }
 
 async fn exchange(State(v): State<Arc<Venue>>, body: Bytes) -> Response {
-    let req: crate::hyperliquid::actions::ExchangeRequest = match serde_json::from_slice(&body) {
+    let req: crate::hyperliquid::actions::ExchangeRequest = match json_body(&body) {
         Ok(r) => r,
-        Err(e) => {
-            return (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                format!("Failed to deserialize the JSON body into the target type: {e}"),
-            )
-                .into_response();
-        }
+        Err(resp) => return *resp,
     };
     let mainnet = v.options.mainnet;
     let response = {

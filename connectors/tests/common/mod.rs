@@ -53,7 +53,7 @@ impl Trader {
     }
 
     pub async fn info(&self, body: Value) -> Value {
-        self.http.post(format!("{}/info", self.base)).json(&body).send().await.unwrap().json().await.unwrap()
+        info(&self.base, body).await
     }
 
     pub async fn mid(&self, coin: &str) -> f64 {
@@ -77,4 +77,9 @@ impl Trader {
             .map(|p| p["position"]["szi"].as_str().unwrap().parse().unwrap())
             .unwrap_or(0.0)
     }
+}
+
+/// `POST /info` on the venue at `base`, its JSON answer.
+pub async fn info(base: &str, body: Value) -> Value {
+    reqwest::Client::new().post(format!("{base}/info")).json(&body).send().await.unwrap().json().await.unwrap()
 }
