@@ -22,14 +22,45 @@ fn backfill_is_identical_for_any_worker_count_and_finds_the_copy_clusters() {
     let dir = tempfile::tempdir().unwrap();
     let export = dir.path().join("export");
     let cfg = connectors::sim::SimConfig { seed: 5, wallets: 40, tokens: 5, warmup_days: 20, ..Default::default() };
-    connectors::sim::export::export(cfg, 2, &export, &mut |_: &str, _: u64, _: u64| {}).unwrap();
+    // 20 days of warm-up and 10 after t0: a 30-day export.
+    connectors::sim::export::export(cfg, 10, &export, &mut |_: &str, _: u64, _: u64| {}).unwrap();
     let (one, two) = (dir.path().join("w1"), dir.path().join("w2"));
     backfill(&export, &one, "1");
     backfill(&export, &two, "2");
+    for name in ["scores.jsonl", "tiers.jsonl", "allocations.jsonl", "clusters.jsonl"] {
+        let (a, b) = (std::fs::read(one.join(name)).unwrap(), std::fs::read(two.join(name)).unwrap());
+        assert!(!a.is_empty(), "{name} is empty");
+        assert!(a == b, "{name} differs between 1 and 2 workers");
+    }
     let a = std::fs::read(one.join("clusters.jsonl")).unwrap();
-    let b = std::fs::read(two.join("clusters.jsonl")).unwrap();
-    assert!(!a.is_empty());
-    assert!(a == b, "clusters.jsonl differs between 1 and 2 workers");
+
+    // Allocations: at every time, the held weights sum to at most 1 and none exceeds 40 %.
+    let text = std::fs::read_to_string(one.join("allocations.jsonl")).unwrap();
+    let mut held: BTreeMap<String, (f64, i64)> = BTreeMap::new();
+    let rows: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(rows.iter().any(|r| r["final"].as_str().unwrap() != "0"), "nothing was ever allocated");
+    for (i, r) in rows.iter().enumerate() {
+        let w = r["wallet"].as_str().unwrap().to_string();
+        let f: f64 = r["final"].as_str().unwrap().parse().unwrap();
+        let e = held.entry(w.clone()).or_default();
+        if r["diff"].as_i64().unwrap() > 0 {
+            *e = (f, e.1 + 1);
+        } else {
+            e.1 -= 1;
+            if e.1 == 0 {
+                held.remove(&w);
+            }
+        }
+        let last_of_time = rows.get(i + 1).is_none_or(|n| n["time_ms"] != r["time_ms"]);
+        if last_of_time {
+            let total: f64 = held.values().map(|(f, _)| f).sum();
+            assert!(
+                total <= 1.0 + 1e-12 && held.values().all(|(f, _)| *f <= 0.4 + 1e-12),
+                "at {}: {held:?}",
+                r["time_ms"]
+            );
+        }
+    }
 
     // Replay the changes; every follower shares its leader's cluster at some time.
     let personas: Vec<serde_json::Value> =

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use dataflows::intel::metrics::{DAY_MS, WINDOWS_DAYS, window_metrics_of};
+use dataflows::intel::metrics::{DAY_MS, WINDOWS_DAYS, in_windows, window_metrics_of};
 use dataflows::model::{Address, Fill, Price, Side, Size, Token, TxHash, Usd};
 use dataflows::rules::metrics::{ClosingTrade, WindowMetrics, window_metrics};
 use differential_dataflow::input::InputSession;
@@ -66,9 +66,8 @@ fn reference(fills: &[Fill], values: &BTreeMap<Address, Usd>, now: u64) -> BTree
                 .filter(|f| f.wallet == *wallet && f.time_ms <= now && (now < days * DAY_MS || f.time_ms > from))
                 .filter_map(|f| ClosingTrade::of(f).unwrap())
                 .collect();
-            if !trades.is_empty() {
-                out.insert((*wallet, days), window_metrics(&trades, None, *value).unwrap());
-            }
+            // A wallet with an account value has every window, empty or not.
+            out.insert((*wallet, days), window_metrics(&trades, None, *value).unwrap());
         }
     }
     out
@@ -90,8 +89,13 @@ proptest! {
         let checks = timely::execute_directly(move |worker| {
             let mut fill_input = InputSession::<u64, Fill, isize>::new();
             let mut value_input = InputSession::<u64, (Address, Usd), isize>::new();
+            let mut snapshot_input = InputSession::<u64, (Address, (u64, Usd)), isize>::new();
             let probe = worker.dataflow::<u64, _, _>(|scope| {
-                let out = window_metrics_of(fill_input.to_collection(scope), value_input.to_collection(scope));
+                let out = window_metrics_of(
+                    in_windows(fill_input.to_collection(scope)),
+                    value_input.to_collection(scope),
+                    snapshot_input.to_collection(scope),
+                );
                 let (probe, out) = out.probe();
                 out.inspect(move |(d, t, r)| sink.lock().unwrap().push((*d, *t, *r)));
                 probe
@@ -125,8 +129,10 @@ proptest! {
                 }
                 fill_input.advance_to(now + 1);
                 value_input.advance_to(now + 1);
+                snapshot_input.advance_to(now + 1);
                 fill_input.flush();
                 value_input.flush();
+                snapshot_input.flush();
                 worker.step_while(|| probe.less_than(&(now + 1)));
                 checks.push((now, values.clone()));
                 // Next: 12 h on, or the instant a fill leaves a window if that is sooner,

@@ -1,12 +1,15 @@
 //! Windowed trader metrics (strategy-rules.md §1) as collections keyed by
-//! (wallet, window): the closing trades inside each window, joined with the
-//! wallet's latest account value, reduced by [`rules::metrics::window_metrics`].
-//! A new fill re-reduces only its own wallet's groups.
+//! (wallet, window): each window's closing trades, the wallet's latest account
+//! value and the earliest leaderboard snapshot inside the window, reduced by
+//! [`rules::metrics::window_metrics`]. A new fill re-reduces only its own
+//! wallet's three groups.
 
 use differential_dataflow::VecCollection;
 
-use crate::model::{Address, Fill, Usd};
+use crate::model::{Address, Fill, TimeMs, Usd};
 use crate::rules::metrics::{ClosingTrade, WindowMetrics, window_metrics};
+
+use super::window::expiring;
 
 /// The windows the rules measure, in days.
 pub const WINDOWS_DAYS: [u64; 3] = [7, 30, 90];
@@ -15,40 +18,61 @@ pub const DAY_MS: u64 = 86_400_000;
 /// Fills keyed by (wallet, window days).
 pub type WindowedFills<'s> = VecCollection<'s, u64, ((Address, u64), Fill)>;
 
-/// Each fill in every window's collection from its time until W later, keyed by
-/// (wallet, window days): `(now − W, now]` at every time `now`.
+/// Each fill in every window's collection while `fill time > now − W`, keyed
+/// by (wallet, window days): the window `(now − W, now]`.
 pub fn in_windows<'s>(fills: VecCollection<'s, u64, Fill>) -> WindowedFills<'s> {
     let windows = WINDOWS_DAYS.map(|days| {
         let keyed = fills.clone().map(move |f| ((f.wallet, days), f));
-        let leaving = keyed.clone().delay(move |t| t.saturating_add(days * DAY_MS)).negate();
-        keyed.concat(leaving)
+        expiring(keyed, move |(_, f)| f.time_ms.saturating_add(days * DAY_MS))
     });
     let [d7, d30, d90] = windows;
     d7.concat(d30).concat(d90)
 }
 
-/// Metrics per (wallet, window days) from the fills and the latest account
-/// value of each wallet (an upserted collection: one value per wallet).
+/// What a window's metrics read, in the order a reduce sees them.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+enum Fact {
+    /// The wallet's latest account value.
+    Current(Usd),
+    /// A leaderboard snapshot of the account value inside the window.
+    Start(TimeMs, Usd),
+    Trade(ClosingTrade),
+}
+
+/// Metrics per (wallet, window days) for every wallet with an account value or
+/// a closing trade in the window. `account_values` holds one (latest) value per
+/// wallet; `snapshots` holds leaderboard account values at their time.
 pub fn window_metrics_of<'s>(
-    fills: VecCollection<'s, u64, Fill>,
+    windowed: WindowedFills<'s>,
     account_values: VecCollection<'s, u64, (Address, Usd)>,
+    snapshots: VecCollection<'s, u64, (Address, (TimeMs, Usd))>,
 ) -> VecCollection<'s, u64, ((Address, u64), WindowMetrics)> {
-    let closing =
-        in_windows(fills).flat_map(|(key, f)| ClosingTrade::of(&f).ok().flatten().map(|t| (key.0, (key.1, t))));
-    closing.join(account_values).map(|(wallet, ((days, trade), value))| ((wallet, days), (trade, value))).reduce(
-        |_key, group, out| {
-            let value = group[0].0.1;
-            let mut trades: Vec<ClosingTrade> = Vec::new();
-            for ((trade, _), n) in group {
-                for _ in 0..*n {
-                    trades.push(*trade);
+    let trades = windowed.flat_map(|(key, f)| ClosingTrade::of(&f).ok().flatten().map(|t| (key, Fact::Trade(t))));
+    let current = account_values.flat_map(|(w, v)| WINDOWS_DAYS.map(|d| ((w, d), Fact::Current(v))));
+    let starts = WINDOWS_DAYS.map(|days| {
+        let keyed = snapshots.clone().map(move |(w, (t, v))| ((w, days), Fact::Start(t, v)));
+        expiring(keyed, move |(_, f)| match f {
+            Fact::Start(t, _) => t.saturating_add(days * DAY_MS),
+            _ => 0,
+        })
+    });
+    let [s7, s30, s90] = starts;
+    trades.concat(current).concat(s7).concat(s30).concat(s90).reduce(|_key, group, out| {
+        let mut current = Usd::ZERO;
+        let mut start = None;
+        let mut trades: Vec<ClosingTrade> = Vec::new();
+        for (fact, n) in group {
+            match fact {
+                Fact::Current(v) => current = *v,
+                Fact::Start(_, v) => {
+                    start.get_or_insert(*v);
                 }
+                Fact::Trade(t) => trades.extend(std::iter::repeat_n(*t, (*n).max(0) as usize)),
             }
-            trades.sort_by_key(|t| t.time_ms);
-            // Fixed-point overflow is out of reach for real inputs; an error leaves the group empty.
-            if let Ok(m) = window_metrics(&trades, None, value) {
-                out.push((m, 1));
-            }
-        },
-    )
+        }
+        // Fixed-point overflow is out of reach for real inputs; an error leaves the group empty.
+        if let Ok(m) = window_metrics(&trades, start, current) {
+            out.push((m, 1));
+        }
+    })
 }

@@ -1,149 +1,115 @@
-//! Replays a history through the trader-intelligence dataflows on `workers`
+//! Replays a history through the trader-intelligence dataflow on `workers`
 //! timely workers and returns every output change, consolidated and in
 //! canonical order — the same bytes whatever the worker count (DESIGN §3).
-//! Pure computation: the caller reads the history and writes the files.
+//! The clock ticks on every multiple of the allocation cadence. Pure
+//! computation: the caller reads the history and writes the files.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use differential_dataflow::input::InputSession;
+use differential_dataflow::VecCollection;
 
-use crate::model::{Address, Fill, PositionSide, Token};
+use crate::model::{Address, TimeMs};
+use crate::rules::allocation::Weights;
+use crate::rules::eligibility::Tier;
+use crate::rules::trader::Standing;
 
-use super::clusters::{components, correlations};
+use super::allocations::{CADENCE_MS, next_cadence};
+use super::feed::{Feeder, Input, Sessions};
+use super::{Inputs, intelligence};
 
-/// A (wallet, cluster) change as the dataflow emits it.
-type Update = ((Address, Address), u64, isize);
-
-/// One input of the replay, at its event time.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Input {
-    Fill(Fill),
-    /// A wallet's position in a token now has this side (`None`: flat).
-    Position {
-        time_ms: u64,
-        wallet: Address,
-        token: Token,
-        side: Option<PositionSide>,
-    },
-}
-
-impl Input {
-    fn time(&self) -> u64 {
-        match self {
-            Input::Fill(f) => f.time_ms,
-            Input::Position { time_ms, .. } => *time_ms,
-        }
-    }
-}
-
-/// A change of a wallet's cluster id at a time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct ClusterChange {
-    pub time_ms: u64,
+/// A change of one wallet's row at a time.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Change<T> {
+    pub time_ms: TimeMs,
     pub wallet: Address,
-    pub cluster: Address,
+    pub value: T,
     pub diff: i64,
 }
 
 /// What a replay produced.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Outputs {
-    pub clusters: Vec<ClusterChange>,
+    pub standings: Vec<Change<Standing>>,
+    pub tiers: Vec<Change<Tier>>,
+    /// The value is the wallet's cluster id.
+    pub clusters: Vec<Change<Address>>,
+    pub allocations: Vec<Change<Weights>>,
 }
 
-/// Runs `inputs` (any order; sorted here by time) through the dataflows.
+type Sink<T> = Arc<Mutex<Vec<((Address, T), u64, isize)>>>;
+
+fn collect<T: differential_dataflow::ExchangeData + std::hash::Hash>(
+    c: VecCollection<'_, u64, (Address, T)>,
+    sink: Sink<T>,
+) {
+    c.consolidate().inspect(move |(d, t, r)| sink.lock().unwrap_or_else(|e| e.into_inner()).push((d.clone(), *t, *r)));
+}
+
+/// Consolidates across workers, in canonical order.
+fn changes<T: Ord + Clone>(sink: &Sink<T>) -> Vec<Change<T>> {
+    let raw = std::mem::take(&mut *sink.lock().unwrap_or_else(|e| e.into_inner()));
+    let mut acc: BTreeMap<(u64, Address, T), i64> = BTreeMap::new();
+    for ((wallet, value), t, r) in raw {
+        *acc.entry((t, wallet, value)).or_default() += r as i64;
+    }
+    acc.into_iter()
+        .filter(|(_, d)| *d != 0)
+        .map(|((time_ms, wallet, value), diff)| Change { time_ms, wallet, value, diff })
+        .collect()
+}
+
+/// Runs `inputs` (any order; sorted here by time, stably) through the dataflow.
 pub fn replay(inputs: &[Input], workers: usize) -> Result<Outputs, String> {
-    let mut sorted: Vec<Input> = inputs.to_vec();
+    let mut sorted: Vec<Input> = inputs.iter().filter(|i| !matches!(i, Input::Tick(_))).cloned().collect();
     sorted.sort_by_key(Input::time);
+    if let (Some(first), Some(last)) = (sorted.first().map(Input::time), sorted.last().map(Input::time)) {
+        let mut t = next_cadence(first);
+        while t <= next_cadence(last) {
+            sorted.push(Input::Tick(t));
+            t += CADENCE_MS;
+        }
+        sorted.sort_by_key(Input::time);
+    }
     let sorted = Arc::new(sorted);
-    let changes: Arc<Mutex<Vec<Update>>> = Arc::default();
-    let sink = changes.clone();
+    let sinks: (Sink<Standing>, Sink<Tier>, Sink<Address>, Sink<Weights>) = Default::default();
+    let shared = sinks.clone();
     let config = timely::Config::process(workers.max(1));
     let guards = timely::execute(config, move |worker| {
         let index = worker.index();
-        let mut fills = InputSession::<u64, Fill, isize>::new();
-        let mut positions = InputSession::<u64, (Address, (Token, PositionSide)), isize>::new();
-        let mut wallets = InputSession::<u64, Address, isize>::new();
-        let sink = sink.clone();
+        let mut sessions = Sessions::default();
+        let (s, t, c, a) = shared.clone();
         let probe = worker.dataflow::<u64, _, _>(|scope| {
-            let corr = correlations(fills.to_collection(scope), positions.to_collection(scope));
-            let (probe, out) = components(wallets.to_collection(scope), corr).consolidate().probe();
-            out.inspect(move |(d, t, r)| sink.lock().unwrap_or_else(|e| e.into_inner()).push((*d, *t, *r)));
+            let views = intelligence(Inputs::of(scope, &mut sessions));
+            collect(views.standings, s);
+            collect(views.tiers, t);
+            collect(views.clusters, c);
+            let (probe, allocations) = views.allocations.probe();
+            collect(allocations, a);
             probe
         });
         // Worker 0 feeds every input; the others only advance their (empty) sessions.
-        let mut held: BTreeMap<(Address, Token), PositionSide> = BTreeMap::new();
-        let mut known: std::collections::BTreeSet<Address> = Default::default();
-        let mut i = 0;
+        let mut feeder = Feeder::default();
         let all = &sorted;
+        let mut i = 0;
         while i < all.len() {
             let now = all[i].time();
             while i < all.len() && all[i].time() == now {
                 if index == 0 {
-                    match &all[i] {
-                        Input::Fill(f) => {
-                            if known.insert(f.wallet) {
-                                wallets.update_at(f.wallet, now, 1);
-                            }
-                            fills.update_at(f.clone(), now, 1);
-                        }
-                        Input::Position { wallet, token, side, .. } => {
-                            let old = match side {
-                                Some(s) => held.insert((*wallet, *token), *s),
-                                None => held.remove(&(*wallet, *token)),
-                            };
-                            if old != *side {
-                                if let Some(o) = old {
-                                    positions.update_at((*wallet, (*token, o)), now, -1);
-                                }
-                                if let Some(s) = side {
-                                    positions.update_at((*wallet, (*token, *s)), now, 1);
-                                }
-                            }
-                        }
-                    }
+                    feeder.apply(&mut sessions, &all[i], now);
                 }
                 i += 1;
             }
-            for s in [&mut fills as &mut dyn Advance, &mut positions, &mut wallets] {
-                s.advance(now + 1);
-            }
+            sessions.advance_to(now + 1);
             worker.step_while(|| probe.less_than(&(now + 1)));
         }
-        // Let windows close: run the clock past every expiry.
-        let end = all.last().map(Input::time).unwrap_or(0) + crate::rules::clusters::LOOKBACK_MS + 1;
-        for s in [&mut fills as &mut dyn Advance, &mut positions, &mut wallets] {
-            s.advance(end);
-        }
-        worker.step_while(|| probe.less_than(&end));
     })
     .map_err(|e| format!("timely: {e}"))?;
     drop(guards);
-    let mut raw = std::mem::take(&mut *changes.lock().unwrap_or_else(|e| e.into_inner()));
-    // Consolidate across workers, then canonical order.
-    raw.sort();
-    let mut clusters: Vec<ClusterChange> = Vec::new();
-    let mut acc: BTreeMap<(u64, Address, Address), isize> = BTreeMap::new();
-    for ((wallet, cluster), t, r) in raw {
-        *acc.entry((t, wallet, cluster)).or_default() += r;
-    }
-    for ((t, wallet, cluster), r) in acc {
-        if r != 0 {
-            clusters.push(ClusterChange { time_ms: t, wallet, cluster, diff: r as i64 });
-        }
-    }
-    Ok(Outputs { clusters })
-}
-
-/// Advancing an input session without naming its data type.
-trait Advance {
-    fn advance(&mut self, t: u64);
-}
-
-impl<D: differential_dataflow::Data> Advance for InputSession<u64, D, isize> {
-    fn advance(&mut self, t: u64) {
-        self.advance_to(t);
-        self.flush();
-    }
+    Ok(Outputs {
+        standings: changes(&sinks.0),
+        tiers: changes(&sinks.1),
+        clusters: changes(&sinks.2),
+        allocations: changes(&sinks.3),
+    })
 }

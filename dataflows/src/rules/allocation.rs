@@ -22,7 +22,7 @@ pub const MAX_WEIGHT_CHANGE: Ratio = Ratio::lit(15, 2);
 pub const MIN_WEIGHT: Ratio = Ratio::lit(1, 3);
 
 /// One wallet's way through the pipeline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize, serde::Deserialize)]
 pub struct Weights {
     /// After the softmax.
     pub raw: Ratio,
@@ -111,7 +111,7 @@ pub fn allocate(
     let mut top: BTreeMap<Address, Fixed> = ranked.into_iter().collect();
     normalise(&mut top)?;
     let capped = water_fill(&top, MAX_SINGLE_WEIGHT.fixed())?;
-    let final_weights = if previous.is_empty() { capped.clone() } else { turnover(&capped, previous)? };
+    let final_weights = applied(&capped, previous)?;
     let mut out: BTreeMap<Address, Weights> = BTreeMap::new();
     let keys: std::collections::BTreeSet<Address> = raw.keys().chain(final_weights.keys()).copied().collect();
     for a in keys {
@@ -125,6 +125,52 @@ pub fn allocate(
         );
     }
     Ok(out)
+}
+
+/// The weights applied given the previous ones: the target as computed the
+/// first time (nothing held), else through the turnover limit.
+pub fn applied(
+    target: &BTreeMap<Address, Fixed>,
+    previous: &BTreeMap<Address, Ratio>,
+) -> Result<BTreeMap<Address, Fixed>, NumError> {
+    if previous.is_empty() { Ok(target.clone()) } else { turnover(target, previous) }
+}
+
+/// Allocations over time (decisions.md 4): a target (raw and capped weights)
+/// is computed on the allocation cadence, and the held weights move to it at
+/// most once per day through the turnover limit — at the first clock tick of
+/// each day, and at once for the first non-empty target.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AllocationPath {
+    held: BTreeMap<Address, Ratio>,
+    started: bool,
+}
+
+/// A target: wallet → (raw, capped) weight.
+pub type Target = BTreeMap<Address, (Ratio, Ratio)>;
+
+impl AllocationPath {
+    /// One step at a time where the target changed or a new day began; the
+    /// rows every wallet with a weight now has. On an arithmetic error the
+    /// held weights stay as they were.
+    pub fn step(&mut self, target: &Target, new_day: bool) -> BTreeMap<Address, Weights> {
+        if new_day || (!self.started && !target.is_empty()) {
+            let capped: BTreeMap<Address, Fixed> =
+                target.iter().filter(|(_, w)| w.1.is_positive()).map(|(a, w)| (*a, w.1.fixed())).collect();
+            if let Ok(next) = applied(&capped, &self.held) {
+                self.held = next.into_iter().map(|(a, v)| (a, Ratio::new(v))).collect();
+                self.started |= !target.is_empty();
+            }
+        }
+        let mut rows: BTreeMap<Address, Weights> = BTreeMap::new();
+        for (a, (raw, capped)) in target {
+            rows.insert(*a, Weights { raw: *raw, capped: *capped, final_weight: Ratio::ZERO });
+        }
+        for (a, w) in &self.held {
+            rows.entry(*a).or_default().final_weight = *w;
+        }
+        rows
+    }
 }
 
 /// Each weight moves at most [`MAX_WEIGHT_CHANGE`] from its previous value,
@@ -224,6 +270,23 @@ mod tests {
         }
         assert!(w[&addr(4)].final_weight.is_positive(), "a dropped wallet fades out");
         near(total(&w), "1");
+    }
+
+    #[test]
+    fn the_path_moves_once_a_day_and_takes_the_first_target_as_computed() {
+        let target = |xs: &[(u8, &str)]| -> Target { xs.iter().map(|(n, w)| (addr(*n), (q(w), q(w)))).collect() };
+        let mut path = AllocationPath::default();
+        assert!(path.step(&Target::new(), false).is_empty());
+        let first = path.step(&target(&[(1, "0.4"), (2, "0.3"), (3, "0.3")]), false);
+        assert_eq!(first[&addr(1)].final_weight, q("0.4"), "the first target is applied as computed");
+        // A new target within the day is recorded but not applied.
+        let moved = path.step(&target(&[(4, "0.4"), (5, "0.3"), (6, "0.3")]), false);
+        assert_eq!((moved[&addr(1)].final_weight, moved[&addr(4)].final_weight), (q("0.4"), Ratio::ZERO));
+        assert_eq!(moved[&addr(4)].capped, q("0.4"));
+        // The next day it moves, by the turnover limit.
+        let day = path.step(&target(&[(4, "0.4"), (5, "0.3"), (6, "0.3")]), true);
+        assert!(day[&addr(4)].final_weight.is_positive() && day[&addr(1)].final_weight.is_positive());
+        assert!(day[&addr(1)].final_weight < q("0.4"));
     }
 
     #[test]

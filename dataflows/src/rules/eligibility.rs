@@ -12,7 +12,8 @@ use super::metrics::{Style, WindowMetrics};
 pub const BLACKLIST_MS: u64 = 14 * 86_400_000;
 
 /// Why a wallet is not eligible: the first failing check, in the rules' order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Ineligible {
     SevenDayGate,
     ThirtyDayGate,
@@ -71,9 +72,9 @@ pub fn blacklisted(liquidated_at: Option<TimeMs>, now: TimeMs) -> bool {
 }
 
 /// The full decision: anti-luck gates, then the blacklist, then HFT.
-pub fn eligibility(w: &Windows, style: Style, liquidated_at: Option<TimeMs>, now: TimeMs) -> Result<(), Ineligible> {
+pub fn eligibility(w: &Windows, style: Style, blacklisted: bool) -> Result<(), Ineligible> {
     anti_luck(w)?;
-    if blacklisted(liquidated_at, now) {
+    if blacklisted {
         return Err(Ineligible::Blacklisted);
     }
     if style == Style::Hft {
@@ -83,7 +84,8 @@ pub fn eligibility(w: &Windows, style: Style, liquidated_at: Option<TimeMs>, now
 }
 
 /// Tiers by rank among the eligible (best score first).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Tier {
     Primary,
     Secondary,
@@ -94,6 +96,7 @@ pub const SECONDARY: usize = 30;
 
 /// The tier of the eligible wallet ranked `rank` (0 = best), if any.
 pub fn tier(rank: usize) -> Option<Tier> {
+    // Ranks: best final score first, ties by address (see [`rank`]).
     if rank < PRIMARY {
         Some(Tier::Primary)
     } else if rank < PRIMARY + SECONDARY {
@@ -101,6 +104,25 @@ pub fn tier(rank: usize) -> Option<Tier> {
     } else {
         None
     }
+}
+
+/// The eligible wallets' tiers from their final scores: best first, ties by
+/// the smaller address.
+pub fn tiers<A: Ord + Copy>(scores: &[(A, crate::model::Ratio)]) -> Vec<(A, Tier)> {
+    let mut ranked: Vec<(A, crate::model::Ratio)> = scores.to_vec();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    ranked.iter().enumerate().filter_map(|(i, (a, _))| tier(i).map(|t| (*a, t))).collect()
+}
+
+/// How long before a vanished position a Close or Reduce fill still explains it
+/// (seed 003's "last hour").
+pub const EXIT_EVIDENCE_MS: u64 = 3_600_000;
+
+/// Liquidation detection (§5): a position that vanished at `vanished_at` was
+/// liquidated unless the wallet's last Close/Reduce fill of that token lies
+/// within the hour before. A recorded liquidation fill is evidence on its own.
+pub fn vanished_by_liquidation(last_exit_fill: Option<TimeMs>, vanished_at: TimeMs) -> bool {
+    !last_exit_fill.is_some_and(|t| t <= vanished_at && vanished_at - t <= EXIT_EVIDENCE_MS)
 }
 
 #[cfg(test)]
@@ -129,7 +151,7 @@ mod tests {
     // Seed 003 tests/test_filters.py, by name.
     #[test]
     fn passes_all_gates() {
-        assert_eq!(eligibility(&good(), Style::Swing, None, 0), Ok(()));
+        assert_eq!(eligibility(&good(), Style::Swing, blacklisted(None, 0)), Ok(()));
     }
 
     #[test]
@@ -173,7 +195,7 @@ mod tests {
     // Seed 003 tests/test_blacklist.py, by name.
     #[test]
     fn blacklist_blocks_trader() {
-        assert_eq!(eligibility(&good(), Style::Swing, Some(1_000), 2_000), Err(Ineligible::Blacklisted));
+        assert_eq!(eligibility(&good(), Style::Swing, blacklisted(Some(1_000), 2_000)), Err(Ineligible::Blacklisted));
     }
 
     #[test]
@@ -191,8 +213,27 @@ mod tests {
     }
 
     #[test]
+    fn a_vanished_position_without_an_exit_fill_is_a_liquidation() {
+        assert!(vanished_by_liquidation(None, 10));
+        assert!(!vanished_by_liquidation(Some(0), EXIT_EVIDENCE_MS), "a close an hour before explains it");
+        assert!(vanished_by_liquidation(Some(0), EXIT_EVIDENCE_MS + 1));
+        assert!(vanished_by_liquidation(Some(20), 10), "a later fill is no evidence");
+    }
+
+    #[test]
+    fn tiers_rank_by_score_then_address() {
+        let r = |s| Ratio::parse(s).unwrap();
+        let t = tiers(&[(3u8, r("0.5")), (1, r("0.9")), (2, r("0.5"))]);
+        assert_eq!(t, vec![(1, Tier::Primary), (2, Tier::Primary), (3, Tier::Primary)]);
+        let many: Vec<(u32, Ratio)> = (0..50).map(|i| (i, Ratio::from_int(100 - i as i64))).collect();
+        let t = tiers(&many);
+        assert_eq!(t.len(), 45);
+        assert_eq!((t[14], t[15], t[44]), ((14, Tier::Primary), (15, Tier::Secondary), (44, Tier::Secondary)));
+    }
+
+    #[test]
     fn hft_is_never_eligible_and_tiers_split_15_and_30() {
-        assert_eq!(eligibility(&good(), Style::Hft, None, 0), Err(Ineligible::Hft));
+        assert_eq!(eligibility(&good(), Style::Hft, false), Err(Ineligible::Hft));
         assert_eq!(
             (tier(0), tier(14), tier(15), tier(44), tier(45)),
             (Some(Tier::Primary), Some(Tier::Primary), Some(Tier::Secondary), Some(Tier::Secondary), None)

@@ -168,34 +168,62 @@ impl Leg {
     }
 }
 
-/// Average hold in hours (seed 001, decisions.md 2): each Open pairs with the
-/// next unused Close of the same token and side at or after it (FIFO); an
-/// unmatched Open counts until `now`. 0 without Opens. `legs` in time order.
-pub fn avg_hold_hours(legs: &[Leg], now: TimeMs) -> Result<Ratio, NumError> {
+/// The hold-time pairing of a window's legs with `now` left open: the matched
+/// Opens' total hold and the unmatched Opens' times. The dataflow keeps this per
+/// wallet (it does not depend on the clock) and applies the clock cheaply.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize, Default)]
+pub struct HoldSummary {
+    pub opens: u64,
+    pub matched_ms: u64,
+    /// Times of the Opens still unmatched, ascending.
+    pub open_since: Vec<TimeMs>,
+}
+
+/// Seed 001's pairing (decisions.md 2): each Open pairs with the next unused
+/// Close of the same token and side at or after it (FIFO). `legs` in time order.
+pub fn hold_summary(legs: &[Leg]) -> HoldSummary {
     let mut used = vec![false; legs.len()];
-    let mut total_ms: i128 = 0;
-    let mut opens = 0i64;
+    let mut s = HoldSummary::default();
     for (i, open) in legs.iter().enumerate().filter(|(_, l)| l.opens) {
-        opens += 1;
+        s.opens += 1;
         let close = legs
             .iter()
             .enumerate()
             .skip(i)
             .find(|(j, l)| !used[*j] && l.closes && l.token == open.token && l.side == open.side);
-        let end = match close {
+        match close {
             Some((j, c)) => {
                 used[j] = true;
-                c.time_ms
+                s.matched_ms += c.time_ms.saturating_sub(open.time_ms);
             }
-            None => now.max(open.time_ms),
-        };
-        total_ms += i128::from(end - open.time_ms);
+            None => s.open_since.push(open.time_ms),
+        }
     }
-    if opens == 0 {
-        return Ok(Ratio::ZERO);
+    s.open_since.sort_unstable();
+    s
+}
+
+impl HoldSummary {
+    /// Average hold in hours at `now`: an unmatched Open counts `now − open`
+    /// (0 if it opened after `now`); 0 without Opens.
+    pub fn avg_hours(&self, now: TimeMs) -> Result<Ratio, NumError> {
+        if self.opens == 0 {
+            return Ok(Ratio::ZERO);
+        }
+        let open: i128 = self.open_since.iter().map(|t| i128::from(now.saturating_sub(*t))).sum();
+        let ms = Fixed::from_parts(i128::from(self.matched_ms) + open, 0)?;
+        Ok(ratio(ms.checked_div_int(self.opens as i64)?.checked_div_int(HOUR_MS as i64)?))
     }
-    let ms = Fixed::from_parts(total_ms, 0)?;
-    Ok(ratio(ms.checked_div_int(opens)?.checked_div_int(HOUR_MS as i64)?))
+}
+
+/// Average hold in hours (seed 001, decisions.md 2): [`hold_summary`] at `now`.
+pub fn avg_hold_hours(legs: &[Leg], now: TimeMs) -> Result<Ratio, NumError> {
+    hold_summary(legs).avg_hours(now)
+}
+
+/// Hours from `last` to `now`, 0 if `last` is later.
+pub fn hours_between(last: TimeMs, now: TimeMs) -> Result<Ratio, NumError> {
+    Ok(ratio(Fixed::from_parts(i128::from(now.saturating_sub(last)), 0)?.checked_div_int(HOUR_MS as i64)?))
 }
 
 /// Fills per day over a window of `window_days` (decisions.md 2).
@@ -204,7 +232,8 @@ pub fn trades_per_day(fills_in_window: u64, window_days: u64) -> Result<Ratio, N
 }
 
 /// Trading style (§2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
 pub enum Style {
     Hft,
     Swing,

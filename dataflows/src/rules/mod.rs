@@ -9,3 +9,4 @@ pub mod eligibility;
 pub mod math;
 pub mod metrics;
 pub mod score;
+pub mod trader;

@@ -9,7 +9,7 @@ use super::math;
 use super::metrics::Style;
 
 /// The components and the result, as stored (`trader_scores`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize, serde::Deserialize)]
 pub struct Score {
     pub normalized_roi: Ratio,
     pub normalized_sharpe: Ratio,
