@@ -152,13 +152,13 @@ impl Feeder {
             }
             Input::Leaderboard(r) => {
                 s.snapshots.update_at((r.wallet, (r.time_ms, r.account_value)), at, 1);
-                if let Some(label) = r.label.as_ref().filter(|l| !l.trim().is_empty()) {
-                    if self.labels.get(&r.wallet) != Some(label) {
-                        if let Some(old) = self.labels.insert(r.wallet, label.clone()) {
-                            s.labels.update_at((r.wallet, old), at, -1);
-                        }
-                        s.labels.update_at((r.wallet, label.clone()), at, 1);
+                if let Some(label) = r.label.as_ref().filter(|l| !l.trim().is_empty())
+                    && self.labels.get(&r.wallet) != Some(label)
+                {
+                    if let Some(old) = self.labels.insert(r.wallet, label.clone()) {
+                        s.labels.update_at((r.wallet, old), at, -1);
                     }
+                    s.labels.update_at((r.wallet, label.clone()), at, 1);
                 }
             }
             Input::Tick(now) => {
