@@ -3,7 +3,7 @@
 //! latest account value, its current positions, its label, the clock — so the
 //! adapter remembers what it last inserted and retracts it (rust-stack.md
 //! pitfall 6). It also detects liquidations: a position that vanished from an
-//! account snapshot without a Close/Reduce fill in the hour before (§5).
+//! account snapshot without a Close/Reduce fill since the previous one (§5).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -98,6 +98,8 @@ pub struct Feeder {
     snapshot: BTreeMap<Address, (TimeMs, BTreeSet<Token>)>,
     /// Each (wallet, token)'s latest Close/Reduce/Flip fill.
     last_exit: BTreeMap<(Address, Token), TimeMs>,
+    /// Each wallet's previous snapshot time.
+    last_snapshot: BTreeMap<Address, TimeMs>,
 }
 
 impl Feeder {
@@ -141,10 +143,12 @@ impl Feeder {
                     if let Some(old) = held.remove(&token) {
                         s.holdings.update_at((a.wallet, old), at, -1);
                     }
-                    if vanished_by_liquidation(self.last_exit.get(&(a.wallet, token)).copied(), a.time_ms) {
+                    let previous = self.last_snapshot.get(&a.wallet).copied().unwrap_or(0);
+                    if vanished_by_liquidation(self.last_exit.get(&(a.wallet, token)).copied(), previous, a.time_ms) {
                         s.liquidations.update_at((a.wallet, a.time_ms), at, 1);
                     }
                 }
+                self.last_snapshot.insert(a.wallet, a.time_ms);
                 if let Some(old) = self.values.insert(a.wallet, a.value) {
                     s.account_values.update_at((a.wallet, old), at, -1);
                 }

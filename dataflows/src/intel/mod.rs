@@ -85,7 +85,8 @@ pub fn intelligence<'s>(i: Inputs<'s>) -> Views<'s> {
     let tiers = traders::tiers_of(standings.clone());
     let allocations = allocations::allocations(allocations::targets(standings.clone()), i.clock);
     let positions = i.holdings.map(|(w, h)| (w, (h.token, h.side)));
-    let wallets = i.fills.clone().map(|f| f.wallet).distinct();
+    // Every wallet seen trading or holding: a wallet known only by its positions still clusters.
+    let wallets = i.fills.clone().map(|f| f.wallet).concat(positions.clone().map(|(w, _)| w)).distinct();
     let clusters = clusters::components(wallets, clusters::correlations(i.fills, positions));
     Views { metrics, standings, tiers, blacklist, clusters, allocations }
 }

@@ -114,15 +114,19 @@ pub fn tiers<A: Ord + Copy>(scores: &[(A, crate::model::Ratio)]) -> Vec<(A, Tier
     ranked.iter().enumerate().filter_map(|(i, (a, _))| tier(i).map(|t| (*a, t))).collect()
 }
 
-/// How long before a vanished position a Close or Reduce fill still explains it
-/// (seed 003's "last hour").
+/// How long before a vanished position a Close or Reduce fill still explains
+/// it, at least (seed 003's "last hour").
 pub const EXIT_EVIDENCE_MS: u64 = 3_600_000;
 
-/// Liquidation detection (§5): a position that vanished at `vanished_at` was
-/// liquidated unless the wallet's last Close/Reduce fill of that token lies
-/// within the hour before. A recorded liquidation fill is evidence on its own.
-pub fn vanished_by_liquidation(last_exit_fill: Option<TimeMs>, vanished_at: TimeMs) -> bool {
-    !last_exit_fill.is_some_and(|t| t <= vanished_at && vanished_at - t <= EXIT_EVIDENCE_MS)
+/// Liquidation detection (§5): a position that vanished from the snapshot at
+/// `vanished_at` was liquidated unless the wallet closed or reduced that token
+/// since the previous snapshot — or within the hour before, if the snapshots
+/// are closer than that. (Seed 003 says "the last hour" because it polls every
+/// 15 minutes; with sparser snapshots a plain hour would call every ordinary
+/// close a liquidation.) A recorded liquidation fill is evidence on its own.
+pub fn vanished_by_liquidation(last_exit_fill: Option<TimeMs>, previous_snapshot: TimeMs, vanished_at: TimeMs) -> bool {
+    let since = previous_snapshot.min(vanished_at.saturating_sub(EXIT_EVIDENCE_MS));
+    !last_exit_fill.is_some_and(|t| since <= t && t <= vanished_at)
 }
 
 #[cfg(test)]
@@ -214,10 +218,15 @@ mod tests {
 
     #[test]
     fn a_vanished_position_without_an_exit_fill_is_a_liquidation() {
-        assert!(vanished_by_liquidation(None, 10));
-        assert!(!vanished_by_liquidation(Some(0), EXIT_EVIDENCE_MS), "a close an hour before explains it");
-        assert!(vanished_by_liquidation(Some(0), EXIT_EVIDENCE_MS + 1));
-        assert!(vanished_by_liquidation(Some(20), 10), "a later fill is no evidence");
+        let h = EXIT_EVIDENCE_MS;
+        assert!(vanished_by_liquidation(None, 0, 10));
+        // Snapshots 15 minutes apart: an hour of evidence.
+        assert!(!vanished_by_liquidation(Some(0), h - 900_000, h), "a close an hour before explains it");
+        assert!(vanished_by_liquidation(Some(0), h, h + 1));
+        // Snapshots 10 hours apart: any close since the previous one.
+        assert!(!vanished_by_liquidation(Some(h), 0, 10 * h));
+        assert!(vanished_by_liquidation(Some(h), 2 * h, 10 * h), "a close before the previous snapshot");
+        assert!(vanished_by_liquidation(Some(20), 0, 10), "a later fill is no evidence");
     }
 
     #[test]
