@@ -164,8 +164,34 @@ mod tests {
         w.d7.roi_proxy = Ratio::from_int(5); // "> 5" is strict
         assert_eq!(anti_luck(&w), Err(Ineligible::SevenDayGate));
         let mut w = good();
+        w.d7.total_pnl = Usd::ZERO;
+        assert_eq!(anti_luck(&w), Err(Ineligible::SevenDayGate), "7-day PnL must be above 0");
+    }
+
+    // Seed 002 phase 2: the tier-1 (anti-luck) gates exactly at their thresholds fail.
+    #[test]
+    fn gates_exactly_at_their_thresholds() {
+        let mut w = good();
         w.d30.total_pnl = Usd::from_int(10_000);
         assert_eq!(anti_luck(&w), Err(Ineligible::ThirtyDayGate));
+        let mut w = good();
+        w.d30.roi_proxy = Ratio::from_int(15);
+        assert_eq!(anti_luck(&w), Err(Ineligible::ThirtyDayGate));
+        let mut w = good();
+        w.d90.total_pnl = Usd::from_int(50_000);
+        assert_eq!(anti_luck(&w), Err(Ineligible::NinetyDayGate));
+        let mut w = good();
+        w.d90.roi_proxy = Ratio::from_int(30);
+        assert_eq!(anti_luck(&w), Err(Ineligible::NinetyDayGate));
+        // Just above every threshold passes.
+        let mut w = good();
+        w.d7 = m(1, 5, "0.6", "2", 10);
+        w.d30.total_pnl = Usd::parse("10000.01").unwrap();
+        w.d90.roi_proxy = Ratio::parse("30.000001").unwrap();
+        w.d30.profit_factor = Ratio::parse("1.5").unwrap();
+        w.d30.total_trades = 20;
+        w.d7.roi_proxy = Ratio::parse("5.0001").unwrap();
+        assert_eq!(anti_luck(&w), Ok(()));
     }
 
     #[test]

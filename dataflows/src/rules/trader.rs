@@ -119,3 +119,122 @@ pub fn standing(
         gate: eligibility(w, pace.style, blacklisted).err(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Address, Price, Rounding, Side, Size, TxHash, Usd};
+    use crate::rules::eligibility::Ineligible;
+    use crate::rules::metrics::{ClosingTrade, WindowMetrics, window_metrics};
+
+    const HOUR: u64 = 3_600_000;
+
+    fn fill(t: u64, buy: bool, start: i64, pnl: i64) -> Fill {
+        Fill {
+            time_ms: t,
+            wallet: Address::from_bytes([1; 20]),
+            token: Token::parse("BTC").unwrap(),
+            side: if buy { Side::Buy } else { Side::Sell },
+            price: Price::from_int(100),
+            size: Size::from_int(1),
+            start_position: Size::from_int(start),
+            closed_pnl: Usd::from_int(pnl),
+            fee: Usd::ZERO,
+            tx_hash: TxHash::default(),
+            trade_id: t,
+            liquidation: false,
+        }
+    }
+
+    /// Round trips: open long at `t`, close `hold` later, every `every`.
+    fn round_trips(n: u64, every: u64, hold: u64) -> Vec<Fill> {
+        (0..n).flat_map(|i| [fill(i * every, true, 0, 0), fill(i * every + hold, false, 1, 5)]).collect()
+    }
+
+    fn pace(fills: &[Fill], now: u64) -> Pace {
+        Pace::of(&activity(fills), now).unwrap()
+    }
+
+    // Seed 000 phase 2 / seed 001 §3.2: style classification with known trade patterns.
+    #[test]
+    fn style_classification_with_known_trade_patterns() {
+        // 300 round trips of 30 minutes, one an hour: 600 fills / 90 d = 6.67 a day, 0.5 h holds.
+        let hft = round_trips(300, HOUR, HOUR / 2);
+        assert_eq!(pace(&hft, 300 * HOUR).style, Style::Hft);
+        // The same count held 5 hours: frequent, but not HFT.
+        let swing = round_trips(300, 6 * HOUR, 5 * HOUR);
+        let p = pace(&swing, 1_800 * HOUR);
+        assert_eq!((p.style, p.avg_hold_hours), (Style::Swing, Ratio::from_int(5)));
+        // 14 round trips held 15 days: 28 fills / 90 d = 0.31 a day but 360 h holds.
+        let position = round_trips(14, 15 * 24 * HOUR, 15 * 24 * HOUR);
+        assert_eq!(pace(&position, 210 * 24 * HOUR).style, Style::Position);
+        // An Open still held counts until now.
+        let open = [fill(0, true, 0, 0)];
+        assert_eq!(pace(&open, 10 * HOUR).avg_hold_hours, Ratio::from_int(10));
+        assert_eq!(pace(&open, 10 * HOUR).hours_since_last_trade, Ratio::from_int(10));
+    }
+
+    fn windows(m: WindowMetrics) -> Windows {
+        Windows { d7: m, d30: m, d90: m }
+    }
+
+    fn swing() -> Pace {
+        Pace {
+            trades_per_day: Ratio::from_int(1),
+            avg_hold_hours: Ratio::from_int(24),
+            hours_since_last_trade: Ratio::ZERO,
+            style: Style::Swing,
+        }
+    }
+
+    // Seed 002 phase 2: zero-trade, zero-variance and single-trade edge cases.
+    #[test]
+    fn zero_trade_zero_variance_and_single_trade_edge_cases() {
+        let none = standing(&windows(WindowMetrics::default()), swing(), &[], None, false).unwrap();
+        // No trades: only consistency (0.2, nothing positive) and risk management (0.4 + 0.1 + 0.4).
+        assert_eq!(none.score.raw, Ratio::parse("0.13").unwrap());
+        assert_eq!(none.gate, Some(Ineligible::SevenDayGate));
+        let usd = |s: &str| Usd::parse(s).unwrap();
+        let same = |pnl: &str| ClosingTrade { time_ms: 0, closed_pnl: usd(pnl), value_usd: usd("1000") };
+        // Equal returns: zero variance, so no Sharpe (not a division by zero).
+        let flat = window_metrics(&[same("10"), same("10"), same("10")], None, usd("10000")).unwrap();
+        assert_eq!((flat.std_return, flat.pseudo_sharpe), (Ratio::ZERO, Ratio::ZERO));
+        let s = standing(&windows(flat), swing(), &[], None, false).unwrap();
+        assert_eq!(s.score.normalized_sharpe, Ratio::ZERO);
+        // One trade: win rate 1 is above the band (0), profit factor the no-loss sentinel.
+        let one = window_metrics(&[same("60000")], None, usd("100000")).unwrap();
+        let s = standing(&windows(one), swing(), &[], None, false).unwrap();
+        assert_eq!(s.score.normalized_win_rate, Ratio::ZERO);
+        assert_eq!(s.gate, Some(Ineligible::WinRateTooHigh));
+    }
+
+    // Seed 002 phase 2: given fixed input data, the score is deterministic (and as computed by hand).
+    #[test]
+    fn score_output_is_deterministic_for_fixed_input() {
+        let usd = |s: &str| Usd::parse(s).unwrap();
+        let t = |pnl: &str| ClosingTrade { time_ms: 0, closed_pnl: usd(pnl), value_usd: usd("1000") };
+        let m = window_metrics(&[t("100"), t("-50"), t("100"), t("50")], Some(usd("1000")), usd("1200")).unwrap();
+        let held = [Holding {
+            token: Token::parse("ETH").unwrap(),
+            side: PositionSide::Long,
+            leverage: Ratio::from_int(4),
+            isolated: false,
+        }];
+        let a = standing(&windows(m), swing(), &held, Some("Fund"), false).unwrap();
+        let b = standing(&windows(m), swing(), &held, Some("Fund"), false).unwrap();
+        assert_eq!(a, b);
+        // ROI 20 % everywhere → N_roi 0.2; returns 0.1, −0.05, 0.1, 0.05 (mean 0.05, sd ≈ 0.0707,
+        // Sharpe ≈ 0.7071 → /3); win rate 0.75 → 0.8; consistency: weekly 20, 5, 1.67 → variance
+        // ≈ 65.4 → 0.7 + 0 = 0.7; fund 1.0; RM 0.4·0.8 + 0.2·0.5 + 0.4·(1 − 0.0417/0.2).
+        let s = a.score;
+        assert_eq!(
+            (s.normalized_roi, s.normalized_win_rate),
+            (Ratio::parse("0.2").unwrap(), Ratio::parse("0.8").unwrap())
+        );
+        assert_eq!((s.consistency, s.smart_money), (Ratio::parse("0.7").unwrap(), Ratio::from_int(1)));
+        assert_eq!(s.normalized_sharpe.round_dp(6, Rounding::HalfEven).unwrap(), Ratio::parse("0.235702").unwrap());
+        assert_eq!(s.risk_management.round_dp(6, Rounding::HalfEven).unwrap(), Ratio::parse("0.736667").unwrap());
+        // 0.05 + 0.2·0.235702 + 0.12 + 0.14 + 0.1 + 0.0736667 = 0.530807.
+        assert_eq!(s.final_score.round_dp(6, Rounding::HalfEven).unwrap(), Ratio::parse("0.530807").unwrap());
+    }
+}
