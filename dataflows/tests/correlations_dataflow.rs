@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
-use dataflows::intel::clusters::correlations;
+use dataflows::intel::clusters::{correlations, entries_of};
 use dataflows::model::{Address, Fill, PositionSide, Price, Side, Size, Token, TxHash, Usd};
 use dataflows::rules::clusters::{self, Entry, LOOKBACK_MS};
 use differential_dataflow::input::InputSession;
@@ -107,7 +107,8 @@ proptest! {
             let mut fill_input = InputSession::<u64, Fill, isize>::new();
             let mut pos_input = InputSession::<u64, Pos, isize>::new();
             let probe = worker.dataflow::<u64, _, _>(|scope| {
-                let (probe, out) = correlations(fill_input.to_collection(scope), pos_input.to_collection(scope)).probe();
+                let entries = entries_of(fill_input.to_collection(scope));
+                let (probe, out) = correlations(entries, pos_input.to_collection(scope)).probe();
                 out.inspect(move |(d, t, r)| sink.lock().unwrap().push((*d, *t, *r)));
                 probe
             });
@@ -116,7 +117,10 @@ proptest! {
             let (mut next, mut now, mut step) = (0usize, 0u64, 0usize);
             while now <= end {
                 while next < fills_in.len() && fills_in[next].time_ms <= now {
-                    fill_input.update_at(fills_in[next].clone(), fills_in[next].time_ms, 1);
+                    // In the lookback from its time until 30 days later.
+                    let f = &fills_in[next];
+                    fill_input.update_at(f.clone(), f.time_ms, 1);
+                    fill_input.update_at(f.clone(), f.time_ms + LOOKBACK_MS, -1);
                     next += 1;
                 }
                 // Positions change every 10 days.

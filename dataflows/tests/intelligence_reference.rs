@@ -4,7 +4,8 @@
 //! retracted fills, account snapshots (some with positions that vanished
 //! without a fill), leaderboard rows with labels, and clock ticks, with gaps
 //! from seconds to days so rows leave their windows — the dataflow's standings,
-//! tiers, clusters and allocations equal the reference's.
+//! window metrics, standings, tiers, clusters and allocations equal the
+//! reference's.
 //!
 //! The reference calls the same rule functions; what it does not share is the
 //! incremental machinery: windows, joins, reductions, sampling on the cadence,
@@ -15,18 +16,20 @@ use std::sync::{Arc, Mutex};
 
 use dataflows::intel::allocations::{CADENCE_MS, next_cadence};
 use dataflows::intel::feed::{Feeder, Input, Sessions};
-use dataflows::intel::metrics::{DAY_MS, WINDOWS_DAYS};
+use dataflows::intel::metrics::DAY_MS;
 use dataflows::intel::{Inputs, intelligence};
 use dataflows::model::{
-    AccountValue, Address, Fill, FillAction, LeaderboardRow, LeaderboardWindow, MarginMode, PositionSide,
-    PositionSnapshot, Price, Ratio, Side, Size, Token, TxHash, Usd,
+    AccountValue, Address, Fill, LeaderboardRow, LeaderboardWindow, MarginMode, PositionSnapshot, Price, Ratio, Side,
+    Size, Token, TxHash, Usd,
 };
-use dataflows::rules::allocation::{AllocationPath, Target, Weights, allocate};
-use dataflows::rules::clusters::{self, Entry, LOOKBACK_MS};
-use dataflows::rules::eligibility::{BLACKLIST_MS, EXIT_EVIDENCE_MS, Tier, Windows, tiers};
-use dataflows::rules::metrics::{ClosingTrade, window_metrics};
-use dataflows::rules::trader::{Holding, PACE_WINDOW_DAYS, Pace, Standing, activity, standing};
+use dataflows::rules::allocation::Weights;
+use dataflows::rules::eligibility::{Tier, tiers};
+use dataflows::rules::metrics::WindowMetrics;
+use dataflows::rules::trader::Standing;
 use proptest::prelude::*;
+
+mod reference;
+use reference::{History, State, eligible_scores, reference_allocations};
 
 const T0: u64 = 1_000 * DAY_MS;
 const WALLETS: u8 = 5;
@@ -41,9 +44,6 @@ fn token(i: u8) -> Token {
 
 /// One generated action: (kind, wallet, token, flag, lots, price, free draw).
 type Act = (u8, u8, u8, bool, u16, u16, u32);
-
-/// A history as the inputs at each time, in feed order.
-type History = Vec<(u64, Vec<Input>)>;
 
 /// Builds a consistent history from actions: positions follow the fills;
 /// wallets 0 and 1 are skilled (big, mostly winning exits) so some wallets
@@ -149,6 +149,7 @@ fn world(acts: &[(u64, Act)]) -> History {
 /// Everything the dataflow produced, as (row, time, diff).
 #[derive(Default)]
 struct Captured {
+    metrics: Vec<(((Address, u64), WindowMetrics), u64, isize)>,
     standings: Vec<((Address, Standing), u64, isize)>,
     tiers: Vec<((Address, Tier), u64, isize)>,
     clusters: Vec<((Address, Address), u64, isize)>,
@@ -166,7 +167,8 @@ fn run_dataflow(history: &History) -> Captured {
         let probe = timely::dataflow::ProbeHandle::<u64>::new();
         worker.dataflow::<u64, _, _>(|scope| {
             let v = intelligence(Inputs::of(scope, &mut sessions));
-            let (s1, s2, s3, s4) = (sink.clone(), sink.clone(), sink.clone(), sink.clone());
+            let (s0, s1, s2, s3, s4) = (sink.clone(), sink.clone(), sink.clone(), sink.clone(), sink.clone());
+            v.metrics.probe_with(&probe).inspect(move |(d, t, r)| s0.lock().unwrap().metrics.push((*d, *t, *r)));
             v.standings.probe_with(&probe).inspect(move |(d, t, r)| s1.lock().unwrap().standings.push((*d, *t, *r)));
             v.tiers.probe_with(&probe).inspect(move |(d, t, r)| s2.lock().unwrap().tiers.push((*d, *t, *r)));
             v.clusters.probe_with(&probe).inspect(move |(d, t, r)| s3.lock().unwrap().clusters.push((*d, *t, *r)));
@@ -179,7 +181,7 @@ fn run_dataflow(history: &History) -> Captured {
             for i in inputs {
                 feeder.apply(&mut sessions, i, *t);
             }
-            sessions.advance_to(t + 1);
+            feeder.advance_to(&mut sessions, t + 1);
             worker.step_while(|| probe.less_than(&(t + 1)));
         }
     });
@@ -201,203 +203,6 @@ fn at<K: Ord + Clone + std::fmt::Debug>(updates: &[(K, u64, isize)], t: u64) -> 
     Ok(acc.into_keys().collect())
 }
 
-/// The inputs received so far, as the reference reads them.
-#[derive(Default, Clone)]
-struct State {
-    fills: Vec<Fill>,
-    /// Every fill ever fed (retracted or not), for the liquidation evidence.
-    fed: Vec<Fill>,
-    holdings: BTreeMap<Address, BTreeMap<Token, Holding>>,
-    values: BTreeMap<Address, Usd>,
-    snapshots: Vec<(Address, u64, Usd)>,
-    labels: BTreeMap<Address, String>,
-    liquidations: Vec<(Address, u64)>,
-    last_snapshot: BTreeMap<Address, u64>,
-    clock: Option<u64>,
-}
-
-impl State {
-    fn apply(&mut self, inputs: &[Input]) {
-        // Positions reported per wallet in this batch (snapshots are atomic here).
-        let mut reported: BTreeMap<Address, BTreeMap<Token, Holding>> = BTreeMap::new();
-        for i in inputs {
-            match i {
-                Input::Fill(f) => {
-                    self.fills.push(f.clone());
-                    self.fed.push(f.clone());
-                }
-                Input::FillRetracted(f) => {
-                    let at = self.fills.iter().position(|x| x == f).expect("retracting a live fill");
-                    self.fills.remove(at);
-                }
-                Input::Position(p) => {
-                    let side = p.side().unwrap();
-                    let h = Holding {
-                        token: p.token,
-                        side,
-                        leverage: p.leverage,
-                        isolated: p.margin_mode == MarginMode::Isolated,
-                    };
-                    reported.entry(p.wallet).or_default().insert(p.token, h);
-                }
-                Input::Account(a) => {
-                    let now = reported.remove(&a.wallet).unwrap_or_default();
-                    let before = self.holdings.insert(a.wallet, now.clone()).unwrap_or_default();
-                    let previous = self.last_snapshot.insert(a.wallet, a.time_ms).unwrap_or(0);
-                    // Evidence: an exit since the previous snapshot, or within the hour.
-                    let since = previous.min(a.time_ms.saturating_sub(EXIT_EVIDENCE_MS));
-                    for token in before.keys().filter(|t| !now.contains_key(t)) {
-                        let explained = self.fed.iter().any(|f| {
-                            f.wallet == a.wallet
-                                && f.token == *token
-                                && matches!(f.action(), FillAction::Close | FillAction::Reduce | FillAction::Flip)
-                                && since <= f.time_ms
-                                && f.time_ms <= a.time_ms
-                        });
-                        if !explained {
-                            self.liquidations.push((a.wallet, a.time_ms));
-                        }
-                    }
-                    self.values.insert(a.wallet, a.value);
-                }
-                Input::Leaderboard(r) => {
-                    self.snapshots.push((r.wallet, r.time_ms, r.account_value));
-                    if let Some(l) = r.label.as_ref().filter(|l| !l.trim().is_empty()) {
-                        self.labels.insert(r.wallet, l.clone());
-                    }
-                }
-                Input::Tick(now) => self.clock = Some(*now),
-            }
-        }
-    }
-
-    fn in_window(time: u64, t: u64, width: u64) -> bool {
-        time <= t && (t < width || time > t - width)
-    }
-
-    fn standings(&self, t: u64) -> BTreeMap<Address, Standing> {
-        let mut out = BTreeMap::new();
-        let Some(now) = self.clock else { return out };
-        let wallets: BTreeSet<Address> = self.fills.iter().map(|f| f.wallet).collect();
-        for w in wallets {
-            let mut recent: Vec<Fill> = self
-                .fills
-                .iter()
-                .filter(|f| f.wallet == w && Self::in_window(f.time_ms, t, PACE_WINDOW_DAYS * DAY_MS))
-                .cloned()
-                .collect();
-            if recent.is_empty() {
-                continue;
-            }
-            recent.sort();
-            let metrics = WINDOWS_DAYS.map(|days| {
-                let width = days * DAY_MS;
-                let mut trades: Vec<ClosingTrade> = self
-                    .fills
-                    .iter()
-                    .filter(|f| f.wallet == w && Self::in_window(f.time_ms, t, width))
-                    .filter_map(|f| ClosingTrade::of(f).unwrap())
-                    .collect();
-                trades.sort();
-                let start = self
-                    .snapshots
-                    .iter()
-                    .filter(|(sw, st, _)| *sw == w && Self::in_window(*st, t, width))
-                    .map(|(_, st, v)| (*st, *v))
-                    .min()
-                    .map(|(_, v)| v);
-                let current = self.values.get(&w).copied().unwrap_or(Usd::ZERO);
-                window_metrics(&trades, start, current).unwrap()
-            });
-            let windows = Windows { d7: metrics[0], d30: metrics[1], d90: metrics[2] };
-            let Ok(pace) = Pace::of(&activity(&recent), now) else { continue };
-            let held: Vec<Holding> = self.holdings.get(&w).map(|h| h.values().copied().collect()).unwrap_or_default();
-            let banned = self
-                .fills
-                .iter()
-                .filter(|f| f.liquidation && f.wallet == w)
-                .map(|f| f.time_ms)
-                .chain(self.liquidations.iter().filter(|(lw, _)| *lw == w).map(|(_, lt)| *lt))
-                .any(|lt| Self::in_window(lt, t, BLACKLIST_MS));
-            if let Ok(s) = standing(&windows, pace, &held, self.labels.get(&w).map(String::as_str), banned) {
-                out.insert(w, s);
-            }
-        }
-        out
-    }
-
-    fn clusters(&self, t: u64) -> BTreeMap<Address, Address> {
-        let holders = self.holdings.iter().filter(|(_, h)| !h.is_empty()).map(|(w, _)| *w);
-        let wallets: BTreeSet<Address> = self.fills.iter().map(|f| f.wallet).chain(holders).collect();
-        let entries = |w: Address| -> Vec<Entry> {
-            self.fills
-                .iter()
-                .filter(|f| f.wallet == w && Self::in_window(f.time_ms, t, LOOKBACK_MS))
-                .filter_map(Entry::of)
-                .collect()
-        };
-        let held = |w: Address| -> BTreeSet<(Token, PositionSide)> {
-            self.holdings.get(&w).map(|h| h.values().map(|x| (x.token, x.side)).collect()).unwrap_or_default()
-        };
-        let list: Vec<Address> = wallets.iter().copied().collect();
-        let mut edges = Vec::new();
-        for (i, a) in list.iter().enumerate() {
-            for b in &list[i + 1..] {
-                let (ea, eb, pa, pb) = (entries(*a), entries(*b), held(*a), held(*b));
-                if clusters::correlated((&ea, &pa), (&eb, &pb)).unwrap() {
-                    edges.push((*a, *b));
-                }
-            }
-        }
-        clusters::components(&wallets, &edges)
-    }
-}
-
-fn eligible_scores(s: &BTreeMap<Address, Standing>) -> Vec<(Address, Ratio)> {
-    s.iter().filter(|(_, x)| x.eligible()).map(|(w, x)| (*w, x.score.final_score)).collect()
-}
-
-/// The allocation rows the reference expects after each time it changes.
-fn reference_allocations(history: &History) -> Vec<(u64, BTreeMap<Address, Weights>)> {
-    let mut state = State::default();
-    let mut path = AllocationPath::default();
-    let mut target = Target::new();
-    let mut out = Vec::new();
-    let Some(&(first, _)) = history.first() else { return out };
-    let last = history.last().map(|(t, _)| *t).unwrap_or(first);
-    let mut times: BTreeSet<u64> = history.iter().map(|(t, _)| *t).collect();
-    let mut b = next_cadence(first);
-    while b <= last {
-        times.insert(b);
-        b += CADENCE_MS;
-    }
-    let steps: BTreeMap<u64, &Vec<Input>> = history.iter().map(|(t, i)| (*t, i)).collect();
-    for tau in times {
-        let day_before = state.clock.map(|c| c / DAY_MS);
-        if let Some(inputs) = steps.get(&tau) {
-            state.apply(inputs);
-        }
-        let new_day = state.clock.map(|c| c / DAY_MS) != day_before;
-        let mut changed = false;
-        if tau % CADENCE_MS == 0 {
-            let standings = state.standings(tau);
-            let scores = eligible_scores(&standings).into_iter().collect();
-            let roi_tiers = standings.iter().map(|(w, s)| (*w, s.score.roi_tier)).collect();
-            let next: Target = allocate(&scores, &roi_tiers, &BTreeMap::new())
-                .unwrap()
-                .into_iter()
-                .map(|(w, x)| (w, (x.raw, x.capped)))
-                .collect();
-            changed = next != target;
-            target = next;
-        }
-        if changed || new_day {
-            out.push((tau, path.step(&target, new_day)));
-        }
-    }
-    out
-}
-
 /// What a run covered, so the deterministic scenario can insist on it.
 #[derive(Default, Debug)]
 struct Coverage {
@@ -415,10 +220,29 @@ fn check(history: &History, stride: usize) -> Result<Coverage, String> {
     let allocations = reference_allocations(history);
     let mut state = State::default();
     let mut cov = Coverage::default();
+    // Clusters as of the latest cadence boundary: (boundary, clusters there).
+    let mut clusters_at: Option<(u64, BTreeMap<Address, Address>)> = None;
     for (n, (t, inputs)) in history.iter().enumerate() {
+        // Boundaries passed since the previous step see the state before this one.
+        let previous = n.checked_sub(1).map(|p| history[p].0);
+        if let Some(p) = previous {
+            let b = next_cadence(p + 1);
+            if b < *t && (p + 1..*t).contains(&b) {
+                let last = (*t - 1) / CADENCE_MS * CADENCE_MS;
+                clusters_at = Some((last, state.clusters(last)));
+            }
+        }
         state.apply(inputs);
+        if t % CADENCE_MS == 0 {
+            clusters_at = Some((*t, state.clusters(*t)));
+        }
         if n % stride != 0 && n + 1 != history.len() {
             continue;
+        }
+        let want_metrics = state.metrics(*t);
+        let have_metrics: BTreeMap<(Address, u64), WindowMetrics> = at(&got.metrics, *t)?.into_iter().collect();
+        if have_metrics != want_metrics {
+            return Err(format!("metrics at {t}:\n dataflow  {have_metrics:?}\n reference {want_metrics:?}"));
         }
         let want = state.standings(*t);
         let have: BTreeMap<Address, Standing> = at(&got.standings, *t)?.into_iter().collect();
@@ -430,7 +254,7 @@ fn check(history: &History, stride: usize) -> Result<Coverage, String> {
         if have_tiers != want_tiers {
             return Err(format!("tiers at {t}: {have_tiers:?} vs {want_tiers:?}"));
         }
-        let want_clusters = state.clusters(*t);
+        let want_clusters = clusters_at.as_ref().map(|(_, c)| c.clone()).unwrap_or_default();
         let have_clusters: BTreeMap<Address, Address> = at(&got.clusters, *t)?.into_iter().collect();
         if have_clusters != want_clusters {
             return Err(format!("clusters at {t}: {have_clusters:?} vs {want_clusters:?}"));

@@ -10,7 +10,7 @@ use differential_dataflow::VecCollection;
 use differential_dataflow::operators::Iterate;
 
 use crate::model::{Address, Fill, PositionSide, Token};
-use crate::rules::clusters::{COPY_WINDOW_MS, Entry, LOOKBACK_MS, MIN_FILLS};
+use crate::rules::clusters::{COPY_WINDOW_MS, Entry, MIN_FILLS};
 
 /// Wallet → cluster id, for every wallet in `wallets` (a lone wallet is its own
 /// cluster), given the correlated pairs (either direction; duplicates allowed).
@@ -32,20 +32,22 @@ pub fn components<'s>(
 
 /// An entry with the fill's trade id, so two equal entries count twice (as the
 /// reference counts fills).
-type Keyed = (Address, (Entry, u64));
+pub type Keyed = (Address, (Entry, u64));
 
-/// The correlated pairs (both orders) at every time, from the fills' entries in
-/// the 30-day lookback and the wallets' current positions (`(wallet, (token,
+/// The entries of fills in the 30-day lookback (`fills` windowed to it).
+pub fn entries_of<'s>(fills: VecCollection<'s, u64, Fill>) -> VecCollection<'s, u64, Keyed> {
+    fills.flat_map(|f| Entry::of(&f).map(|e| (f.wallet, (e, f.trade_id))))
+}
+
+/// The correlated pairs (both orders) at every time, from the entries in the
+/// 30-day lookback and the wallets' current positions (`(wallet, (token,
 /// side))`, one row per open position): entry overlap either way ≥ 0.40 when
 /// both have at least 20 entries, position overlap ≥ 0.40 otherwise. The
 /// thresholds are compared in integers (`5·matched ≥ 2·min`), exactly.
 pub fn correlations<'s>(
-    fills: VecCollection<'s, u64, Fill>,
+    entries: VecCollection<'s, u64, Keyed>,
     positions: VecCollection<'s, u64, (Address, (Token, PositionSide))>,
 ) -> VecCollection<'s, u64, (Address, Address)> {
-    let entered: VecCollection<'s, u64, Keyed> = fills.flat_map(|f| Entry::of(&f).map(|e| (f.wallet, (e, f.trade_id))));
-    let leaving = entered.clone().delay(|t| t.saturating_add(LOOKBACK_MS)).negate();
-    let entries = entered.concat(leaving);
     let counts = entries.clone().map(|(w, _)| w).count();
     let rich = counts.clone().filter(|(_, n)| *n >= MIN_FILLS as isize).map(|(w, _)| w);
 

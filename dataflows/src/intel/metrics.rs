@@ -9,25 +9,17 @@ use differential_dataflow::VecCollection;
 use crate::model::{Address, Fill, TimeMs, Usd};
 use crate::rules::metrics::{ClosingTrade, WindowMetrics, window_metrics};
 
-use super::window::expiring;
 
 /// The windows the rules measure, in days.
 pub const WINDOWS_DAYS: [u64; 3] = [7, 30, 90];
 pub const DAY_MS: u64 = 86_400_000;
 
-/// Fills keyed by (wallet, window days).
+/// Fills keyed by (wallet, window days), each present while its time is in
+/// the window `(now − W, now]` (the feeder retracts it when it leaves).
 pub type WindowedFills<'s> = VecCollection<'s, u64, ((Address, u64), Fill)>;
 
-/// Each fill in every window's collection while `fill time > now − W`, keyed
-/// by (wallet, window days): the window `(now − W, now]`.
-pub fn in_windows<'s>(fills: VecCollection<'s, u64, Fill>) -> WindowedFills<'s> {
-    let windows = WINDOWS_DAYS.map(|days| {
-        let keyed = fills.clone().map(move |f| ((f.wallet, days), f));
-        expiring(keyed, move |(_, f)| f.time_ms.saturating_add(days * DAY_MS))
-    });
-    let [d7, d30, d90] = windows;
-    d7.concat(d30).concat(d90)
-}
+/// Leaderboard account values keyed by (wallet, window days), windowed the same way.
+pub type WindowedSnapshots<'s> = VecCollection<'s, u64, ((Address, u64), (TimeMs, Usd))>;
 
 /// What a window's metrics read, in the order a reduce sees them.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
@@ -39,25 +31,18 @@ enum Fact {
     Trade(ClosingTrade),
 }
 
-/// Metrics per (wallet, window days) for every wallet with an account value or
-/// a closing trade in the window. `account_values` holds one (latest) value per
-/// wallet; `snapshots` holds leaderboard account values at their time.
+/// Metrics per (wallet, window days) for every wallet with an account value, a
+/// closing trade or a leaderboard snapshot in the window. `account_values`
+/// holds one (latest) value per wallet.
 pub fn window_metrics_of<'s>(
     windowed: WindowedFills<'s>,
     account_values: VecCollection<'s, u64, (Address, Usd)>,
-    snapshots: VecCollection<'s, u64, (Address, (TimeMs, Usd))>,
+    snapshots: WindowedSnapshots<'s>,
 ) -> VecCollection<'s, u64, ((Address, u64), WindowMetrics)> {
     let trades = windowed.flat_map(|(key, f)| ClosingTrade::of(&f).ok().flatten().map(|t| (key, Fact::Trade(t))));
     let current = account_values.flat_map(|(w, v)| WINDOWS_DAYS.map(|d| ((w, d), Fact::Current(v))));
-    let starts = WINDOWS_DAYS.map(|days| {
-        let keyed = snapshots.clone().map(move |(w, (t, v))| ((w, days), Fact::Start(t, v)));
-        expiring(keyed, move |(_, f)| match f {
-            Fact::Start(t, _) => t.saturating_add(days * DAY_MS),
-            _ => 0,
-        })
-    });
-    let [s7, s30, s90] = starts;
-    trades.concat(current).concat(s7).concat(s30).concat(s90).reduce(|_key, group, out| {
+    let starts = snapshots.map(|(key, (t, v))| (key, Fact::Start(t, v)));
+    trades.concat(current).concat(starts).reduce(|_key, group, out| {
         let mut current = Usd::ZERO;
         let mut start = None;
         let mut trades: Vec<ClosingTrade> = Vec::new();

@@ -2,16 +2,15 @@
 //! is a materialized collection that updates when its inputs change. Time is
 //! event time in milliseconds; the clock input says what "now" is for the
 //! rules that read it (recency, open holds), and windows move with event time
-//! (a record leaves its window W after its own time, so old fills leave by
-//! retraction and their state compacts away).
+//! (the feeder retracts a record W after its own time, so old fills leave the
+//! windows and their state compacts away).
 //!
 //! ```text
-//! fills ─┬─ windows ─┬─ metrics (7/30/90 d) ──────────┐
-//!        │           └─ activity ── pace (clock) ─────┤
-//!        ├─ liquidation fills ─┐                      ├─ standings ─┬─ tiers
-//!        │   liquidations ─────┴─ blacklist (14 d) ───┤             └─ targets (6 h) ─ allocations (daily, turnover)
-//!        │   holdings, labels, account values ────────┘
-//!        └─ entries ─ correlations (holdings) ─ clusters
+//! windowed fills ─┬─ metrics (7/30/90 d) ─────────────┐
+//! (7/30/90 d)     ├─ activity (90 d) ── pace (clock) ─┤
+//!                 │  blacklist events (14 d) ─────────┼─ standings ─┬─ tiers
+//!                 │  holdings, labels, account values ┘             └─ targets (6 h) ─ allocations (daily, turnover)
+//!                 └─ entries (30 d) ─ correlations (holdings) ─ clusters (6 h)
 //! ```
 
 pub mod allocations;
@@ -20,12 +19,11 @@ pub mod feed;
 pub mod metrics;
 pub mod replay;
 pub mod traders;
-pub mod window;
 
 use differential_dataflow::VecCollection;
 use timely::dataflow::Scope;
 
-use crate::model::{Address, Fill, TimeMs, Usd};
+use crate::model::{Address, TimeMs, Usd};
 use crate::rules::allocation::Weights;
 use crate::rules::eligibility::Tier;
 use crate::rules::metrics::WindowMetrics;
@@ -33,30 +31,33 @@ use crate::rules::trader::{Holding, Standing};
 
 use feed::Sessions;
 
-/// The inputs as collections.
+/// The inputs as collections (see [`feed::Sessions`]).
 pub struct Inputs<'s> {
-    pub fills: VecCollection<'s, u64, Fill>,
+    pub window_fills: metrics::WindowedFills<'s>,
     pub holdings: VecCollection<'s, u64, (Address, Holding)>,
     pub account_values: VecCollection<'s, u64, (Address, Usd)>,
-    pub snapshots: VecCollection<'s, u64, (Address, (TimeMs, Usd))>,
+    pub window_snapshots: metrics::WindowedSnapshots<'s>,
     pub labels: VecCollection<'s, u64, (Address, String)>,
-    pub liquidations: VecCollection<'s, u64, (Address, TimeMs)>,
+    pub blacklist_events: VecCollection<'s, u64, (Address, TimeMs)>,
     pub clock: VecCollection<'s, u64, TimeMs>,
 }
 
 impl<'s> Inputs<'s> {
     pub fn of(scope: Scope<'s, u64>, s: &mut Sessions) -> Inputs<'s> {
         Inputs {
-            fills: s.fills.to_collection(scope),
+            window_fills: s.window_fills.to_collection(scope),
             holdings: s.holdings.to_collection(scope),
             account_values: s.account_values.to_collection(scope),
-            snapshots: s.snapshots.to_collection(scope),
+            window_snapshots: s.window_snapshots.to_collection(scope),
             labels: s.labels.to_collection(scope),
-            liquidations: s.liquidations.to_collection(scope),
+            blacklist_events: s.blacklist_events.to_collection(scope),
             clock: s.clock.to_collection(scope),
         }
     }
 }
+
+// The copy-cluster lookback is the 30-day window.
+const _: () = assert!(crate::rules::clusters::LOOKBACK_MS == 30 * metrics::DAY_MS);
 
 /// The materialized views of trader intelligence.
 pub struct Views<'s> {
@@ -71,12 +72,12 @@ pub struct Views<'s> {
 
 /// Builds the trader-intelligence dataflow.
 pub fn intelligence<'s>(i: Inputs<'s>) -> Views<'s> {
-    let windowed = metrics::in_windows(i.fills.clone());
-    let metrics = metrics::window_metrics_of(windowed.clone(), i.account_values, i.snapshots);
-    let blacklist = traders::blacklist(i.fills.clone(), i.liquidations);
+    let windowed = i.window_fills;
+    let metrics = metrics::window_metrics_of(windowed.clone(), i.account_values, i.window_snapshots);
+    let blacklist = traders::blacklist(i.blacklist_events);
     let standings = traders::standings(
         metrics.clone(),
-        traders::activities(windowed),
+        traders::activities(windowed.clone()),
         i.holdings.clone(),
         i.labels,
         blacklist.clone(),
@@ -84,9 +85,16 @@ pub fn intelligence<'s>(i: Inputs<'s>) -> Views<'s> {
     );
     let tiers = traders::tiers_of(standings.clone());
     let allocations = allocations::allocations(allocations::targets(standings.clone()), i.clock);
-    let positions = i.holdings.map(|(w, h)| (w, (h.token, h.side)));
-    // Every wallet seen trading or holding: a wallet known only by its positions still clusters.
-    let wallets = i.fills.clone().map(|f| f.wallet).concat(positions.clone().map(|(w, _)| w)).distinct();
-    let clusters = clusters::components(wallets, clusters::correlations(i.fills, positions));
+    // Clusters are recomputed on the cadence (the rules recompute them daily):
+    // their inputs are sampled like the allocation targets, so a fill costs
+    // nothing here and a cadence's changes are one batch. Every wallet trading
+    // in the last 90 days or holding a position is a node.
+    let cadence = |t: &u64| allocations::next_cadence(*t);
+    let positions = i.holdings.map(|(w, h)| (w, (h.token, h.side))).delay(cadence);
+    let in_window = |d: u64| move |((_, days), _): &((Address, u64), crate::model::Fill)| *days == d;
+    let traders = windowed.clone().filter(in_window(90)).map(|((w, _), _)| w).delay(cadence);
+    let wallets = traders.concat(positions.clone().map(|(w, _)| w)).distinct();
+    let entries = clusters::entries_of(windowed.filter(in_window(30)).map(|(_, f)| f)).delay(cadence);
+    let clusters = clusters::components(wallets, clusters::correlations(entries, positions));
     Views { metrics, standings, tiers, blacklist, clusters, allocations }
 }

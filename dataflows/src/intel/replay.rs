@@ -100,7 +100,7 @@ pub fn replay(inputs: &[Input], workers: usize) -> Result<Outputs, String> {
                 }
                 i += 1;
             }
-            sessions.advance_to(now + 1);
+            feeder.advance_to(&mut sessions, now + 1);
             worker.step_while(|| probe.less_than(&(now + 1)));
         }
     })

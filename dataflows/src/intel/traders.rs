@@ -5,22 +5,17 @@
 
 use differential_dataflow::VecCollection;
 
-use crate::model::{Address, Fill, Ratio, TimeMs};
-use crate::rules::eligibility::{BLACKLIST_MS, Tier, Windows, tiers};
+use crate::model::{Address, Ratio, TimeMs};
+use crate::rules::eligibility::{Tier, Windows, tiers};
 use crate::rules::metrics::WindowMetrics;
 use crate::rules::trader::{Activity, Holding, PACE_WINDOW_DAYS, Pace, Standing, activity, standing};
 
 use super::metrics::WindowedFills;
-use super::window::expiring;
 
-/// Wallets blacklisted now: a liquidation fill or a detected liquidation
-/// (`(wallet, time)`) within the last 14 days.
-pub fn blacklist<'s>(
-    fills: VecCollection<'s, u64, Fill>,
-    liquidations: VecCollection<'s, u64, (Address, TimeMs)>,
-) -> VecCollection<'s, u64, Address> {
-    let events = fills.filter(|f| f.liquidation).map(|f| (f.wallet, f.time_ms)).concat(liquidations);
-    expiring(events, |(_, t)| t.saturating_add(BLACKLIST_MS)).map(|(w, _)| w).distinct()
+/// Wallets blacklisted now: those with a liquidation (a liquidation fill or a
+/// detected one) in the last 14 days; `events` holds each for 14 days.
+pub fn blacklist<'s>(events: VecCollection<'s, u64, (Address, TimeMs)>) -> VecCollection<'s, u64, Address> {
+    events.map(|(w, _)| w).distinct()
 }
 
 /// Each wallet's clock-free activity over the pace window.

@@ -1,0 +1,259 @@
+//! The plain-Rust reference recomputation of trader intelligence: every
+//! output recomputed from all inputs received so far, written for clarity,
+//! not speed. It calls the same rule functions as the dataflow; what it does
+//! not share is the incremental machinery. Used by the reference tests and by
+//! the latency benchmark (as the thing the dataflow is compared against).
+
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use dataflows::intel::allocations::{CADENCE_MS, next_cadence};
+use dataflows::intel::feed::Input;
+use dataflows::intel::metrics::{DAY_MS, WINDOWS_DAYS};
+use dataflows::model::{Address, Fill, FillAction, MarginMode, PositionSide, Ratio, Token, Usd};
+use dataflows::rules::allocation::{AllocationPath, Target, Weights, allocate};
+use dataflows::rules::clusters::{self, Entry, LOOKBACK_MS};
+use dataflows::rules::eligibility::{BLACKLIST_MS, EXIT_EVIDENCE_MS, Windows};
+use dataflows::rules::metrics::{ClosingTrade, WindowMetrics, window_metrics};
+use dataflows::rules::trader::{Holding, PACE_WINDOW_DAYS, Pace, Standing, activity, standing};
+
+/// A history as the inputs at each time, in feed order.
+pub type History = Vec<(u64, Vec<Input>)>;
+
+/// The inputs received so far, as the reference reads them.
+#[derive(Default, Clone)]
+pub struct State {
+    /// The live fills of each wallet (retractions removed).
+    fills: BTreeMap<Address, Vec<Fill>>,
+    /// Every fill ever fed (retracted or not), for the liquidation evidence.
+    fed: Vec<Fill>,
+    holdings: BTreeMap<Address, BTreeMap<Token, Holding>>,
+    values: BTreeMap<Address, Usd>,
+    snapshots: Vec<(Address, u64, Usd)>,
+    labels: BTreeMap<Address, String>,
+    liquidations: Vec<(Address, u64)>,
+    last_snapshot: BTreeMap<Address, u64>,
+    pub clock: Option<u64>,
+}
+
+impl State {
+    pub fn apply(&mut self, inputs: &[Input]) {
+        // Positions reported per wallet in this batch (snapshots are atomic here).
+        let mut reported: BTreeMap<Address, BTreeMap<Token, Holding>> = BTreeMap::new();
+        for i in inputs {
+            match i {
+                Input::Fill(f) => {
+                    self.fills.entry(f.wallet).or_default().push(f.clone());
+                    self.fed.push(f.clone());
+                }
+                Input::FillRetracted(f) => {
+                    let live = self.fills.entry(f.wallet).or_default();
+                    let at = live.iter().position(|x| x == f).expect("retracting a live fill");
+                    live.remove(at);
+                    if live.is_empty() {
+                        self.fills.remove(&f.wallet);
+                    }
+                }
+                Input::Position(p) => {
+                    let side = p.side().unwrap();
+                    let h = Holding {
+                        token: p.token,
+                        side,
+                        leverage: p.leverage,
+                        isolated: p.margin_mode == MarginMode::Isolated,
+                    };
+                    reported.entry(p.wallet).or_default().insert(p.token, h);
+                }
+                Input::Account(a) => {
+                    let now = reported.remove(&a.wallet).unwrap_or_default();
+                    let before = self.holdings.insert(a.wallet, now.clone()).unwrap_or_default();
+                    let previous = self.last_snapshot.insert(a.wallet, a.time_ms).unwrap_or(0);
+                    // Evidence: an exit since the previous snapshot, or within the hour.
+                    let since = previous.min(a.time_ms.saturating_sub(EXIT_EVIDENCE_MS));
+                    for token in before.keys().filter(|t| !now.contains_key(t)) {
+                        let explained = self.fed.iter().any(|f| {
+                            f.wallet == a.wallet
+                                && f.token == *token
+                                && matches!(f.action(), FillAction::Close | FillAction::Reduce | FillAction::Flip)
+                                && since <= f.time_ms
+                                && f.time_ms <= a.time_ms
+                        });
+                        if !explained {
+                            self.liquidations.push((a.wallet, a.time_ms));
+                        }
+                    }
+                    self.values.insert(a.wallet, a.value);
+                }
+                Input::Leaderboard(r) => {
+                    self.snapshots.push((r.wallet, r.time_ms, r.account_value));
+                    if let Some(l) = r.label.as_ref().filter(|l| !l.trim().is_empty()) {
+                        self.labels.insert(r.wallet, l.clone());
+                    }
+                }
+                Input::Tick(now) => self.clock = Some(*now),
+            }
+        }
+    }
+
+    fn in_window(time: u64, t: u64, width: u64) -> bool {
+        time <= t && (t < width || time > t - width)
+    }
+
+    /// The metrics of every (wallet, window) with an account value, a closing
+    /// trade or a leaderboard snapshot in the window.
+    pub fn metrics(&self, t: u64) -> BTreeMap<(Address, u64), WindowMetrics> {
+        let mut out = BTreeMap::new();
+        let wallets: BTreeSet<Address> =
+            self.fills.keys().chain(self.values.keys()).chain(self.snapshots.iter().map(|(w, _, _)| w)).copied().collect();
+        for w in wallets {
+            for days in WINDOWS_DAYS {
+                let width = days * DAY_MS;
+                let mut trades: Vec<ClosingTrade> = self
+                    .fills
+                    .get(&w)
+                    .into_iter()
+                    .flatten()
+                    .filter(|f| Self::in_window(f.time_ms, t, width))
+                    .filter_map(|f| ClosingTrade::of(f).unwrap())
+                    .collect();
+                trades.sort();
+                let start = self
+                    .snapshots
+                    .iter()
+                    .filter(|(sw, st, _)| *sw == w && Self::in_window(*st, t, width))
+                    .map(|(_, st, v)| (*st, *v))
+                    .min()
+                    .map(|(_, v)| v);
+                let current = self.values.get(&w).copied();
+                if current.is_none() && trades.is_empty() && start.is_none() {
+                    continue;
+                }
+                out.insert((w, days), window_metrics(&trades, start, current.unwrap_or(Usd::ZERO)).unwrap());
+            }
+        }
+        out
+    }
+
+    pub fn standings(&self, t: u64) -> BTreeMap<Address, Standing> {
+        let mut out = BTreeMap::new();
+        let Some(now) = self.clock else { return out };
+        for (&w, fills) in &self.fills {
+            let mut recent: Vec<Fill> = fills
+                .iter()
+                .filter(|f| Self::in_window(f.time_ms, t, PACE_WINDOW_DAYS * DAY_MS))
+                .cloned()
+                .collect();
+            if recent.is_empty() {
+                continue;
+            }
+            recent.sort();
+            let metrics = WINDOWS_DAYS.map(|days| {
+                let width = days * DAY_MS;
+                let mut trades: Vec<ClosingTrade> = fills
+                    .iter()
+                    .filter(|f| Self::in_window(f.time_ms, t, width))
+                    .filter_map(|f| ClosingTrade::of(f).unwrap())
+                    .collect();
+                trades.sort();
+                let start = self
+                    .snapshots
+                    .iter()
+                    .filter(|(sw, st, _)| *sw == w && Self::in_window(*st, t, width))
+                    .map(|(_, st, v)| (*st, *v))
+                    .min()
+                    .map(|(_, v)| v);
+                let current = self.values.get(&w).copied().unwrap_or(Usd::ZERO);
+                window_metrics(&trades, start, current).unwrap()
+            });
+            let windows = Windows { d7: metrics[0], d30: metrics[1], d90: metrics[2] };
+            let Ok(pace) = Pace::of(&activity(&recent), now) else { continue };
+            let held: Vec<Holding> = self.holdings.get(&w).map(|h| h.values().copied().collect()).unwrap_or_default();
+            let banned = fills
+                .iter()
+                .filter(|f| f.liquidation)
+                .map(|f| f.time_ms)
+                .chain(self.liquidations.iter().filter(|(lw, _)| *lw == w).map(|(_, lt)| *lt))
+                .any(|lt| Self::in_window(lt, t, BLACKLIST_MS));
+            if let Ok(s) = standing(&windows, pace, &held, self.labels.get(&w).map(String::as_str), banned) {
+                out.insert(w, s);
+            }
+        }
+        out
+    }
+
+    pub fn clusters(&self, t: u64) -> BTreeMap<Address, Address> {
+        let holders = self.holdings.iter().filter(|(_, h)| !h.is_empty()).map(|(w, _)| *w);
+        let trading = self.fills.iter().filter(|(_, fs)| fs.iter().any(|f| Self::in_window(f.time_ms, t, PACE_WINDOW_DAYS * DAY_MS)));
+        let wallets: BTreeSet<Address> = trading.map(|(w, _)| *w).chain(holders).collect();
+        let entries = |w: Address| -> Vec<Entry> {
+            self.fills
+                .get(&w)
+                .into_iter()
+                .flatten()
+                .filter(|f| Self::in_window(f.time_ms, t, LOOKBACK_MS))
+                .filter_map(Entry::of)
+                .collect()
+        };
+        let held = |w: Address| -> BTreeSet<(Token, PositionSide)> {
+            self.holdings.get(&w).map(|h| h.values().map(|x| (x.token, x.side)).collect()).unwrap_or_default()
+        };
+        let list: Vec<Address> = wallets.iter().copied().collect();
+        let mut edges = Vec::new();
+        for (i, a) in list.iter().enumerate() {
+            for b in &list[i + 1..] {
+                let (ea, eb, pa, pb) = (entries(*a), entries(*b), held(*a), held(*b));
+                if clusters::correlated((&ea, &pa), (&eb, &pb)).unwrap() {
+                    edges.push((*a, *b));
+                }
+            }
+        }
+        clusters::components(&wallets, &edges)
+    }
+}
+
+pub fn eligible_scores(s: &BTreeMap<Address, Standing>) -> Vec<(Address, Ratio)> {
+    s.iter().filter(|(_, x)| x.eligible()).map(|(w, x)| (*w, x.score.final_score)).collect()
+}
+
+/// The allocation rows the reference expects after each time it changes.
+pub fn reference_allocations(history: &History) -> Vec<(u64, BTreeMap<Address, Weights>)> {
+    let mut state = State::default();
+    let mut path = AllocationPath::default();
+    let mut target = Target::new();
+    let mut out = Vec::new();
+    let Some(&(first, _)) = history.first() else { return out };
+    let last = history.last().map(|(t, _)| *t).unwrap_or(first);
+    let mut times: BTreeSet<u64> = history.iter().map(|(t, _)| *t).collect();
+    let mut b = next_cadence(first);
+    while b <= last {
+        times.insert(b);
+        b += CADENCE_MS;
+    }
+    let steps: BTreeMap<u64, &Vec<Input>> = history.iter().map(|(t, i)| (*t, i)).collect();
+    for tau in times {
+        let day_before = state.clock.map(|c| c / DAY_MS);
+        if let Some(inputs) = steps.get(&tau) {
+            state.apply(inputs);
+        }
+        let new_day = state.clock.map(|c| c / DAY_MS) != day_before;
+        let mut changed = false;
+        if tau % CADENCE_MS == 0 {
+            let standings = state.standings(tau);
+            let scores = eligible_scores(&standings).into_iter().collect();
+            let roi_tiers = standings.iter().map(|(w, s)| (*w, s.score.roi_tier)).collect();
+            let next: Target = allocate(&scores, &roi_tiers, &BTreeMap::new())
+                .unwrap()
+                .into_iter()
+                .map(|(w, x)| (w, (x.raw, x.capped)))
+                .collect();
+            changed = next != target;
+            target = next;
+        }
+        if changed || new_day {
+            out.push((tau, path.step(&target, new_day)));
+        }
+    }
+    out
+}
+
