@@ -146,10 +146,13 @@ fn world(acts: &[(u64, Act)]) -> History {
     out
 }
 
+/// A row's change: (row, time, diff).
+type Update<R> = (R, u64, isize);
+
 /// Everything the dataflow produced, as (row, time, diff).
 #[derive(Default)]
 struct Captured {
-    metrics: Vec<(((Address, u64), WindowMetrics), u64, isize)>,
+    metrics: Vec<Update<((Address, u64), WindowMetrics)>>,
     standings: Vec<((Address, Standing), u64, isize)>,
     tiers: Vec<((Address, Tier), u64, isize)>,
     clusters: Vec<((Address, Address), u64, isize)>,

@@ -21,6 +21,7 @@ use crate::model::{
 use crate::rules::eligibility::{BLACKLIST_MS, vanished_by_liquidation};
 use crate::rules::trader::Holding;
 
+use super::allocations::next_cadence;
 use super::metrics::{DAY_MS, WINDOWS_DAYS};
 
 /// One input of the intelligence dataflow.
@@ -53,6 +54,9 @@ impl Input {
     }
 }
 
+/// A leaderboard account value keyed by (wallet, window days): (time, value).
+pub type WindowedSnapshot = ((Address, u64), (TimeMs, Usd));
+
 /// The input sessions of one worker.
 pub struct Sessions {
     /// Fills keyed by (wallet, window days), while in the window.
@@ -60,11 +64,17 @@ pub struct Sessions {
     pub holdings: InputSession<u64, (Address, Holding), isize>,
     pub account_values: InputSession<u64, (Address, Usd), isize>,
     /// Leaderboard account values keyed by (wallet, window days), while in the window.
-    pub window_snapshots: InputSession<u64, ((Address, u64), (TimeMs, Usd)), isize>,
+    pub window_snapshots: InputSession<u64, WindowedSnapshot, isize>,
     pub labels: InputSession<u64, (Address, String), isize>,
     /// Liquidations (fills and detected), for 14 days each.
     pub blacklist_events: InputSession<u64, (Address, TimeMs), isize>,
     pub clock: InputSession<u64, TimeMs, isize>,
+    /// The 30- and 90-day windowed fills and the holdings as of the latest
+    /// cadence boundary: changes are released at the next boundary. The copy
+    /// clusters read these (the rules recompute them daily), so a fill costs
+    /// them nothing and a cadence's changes arrive as one batch.
+    pub sampled_fills: InputSession<u64, ((Address, u64), Fill), isize>,
+    pub sampled_holdings: InputSession<u64, (Address, Holding), isize>,
 }
 
 impl Default for Sessions {
@@ -77,6 +87,8 @@ impl Default for Sessions {
             labels: InputSession::new(),
             blacklist_events: InputSession::new(),
             clock: InputSession::new(),
+            sampled_fills: InputSession::new(),
+            sampled_holdings: InputSession::new(),
         }
     }
 }
@@ -95,6 +107,8 @@ impl Sessions {
         go(&mut self.labels, t);
         go(&mut self.blacklist_events, t);
         go(&mut self.clock, t);
+        go(&mut self.sampled_fills, t);
+        go(&mut self.sampled_holdings, t);
     }
 }
 
@@ -121,11 +135,21 @@ pub struct Feeder {
     last_snapshot: BTreeMap<Address, TimeMs>,
     /// Windowed rows by the time they leave.
     leaving: BTreeMap<u64, Vec<Leaving>>,
+    /// Changes of the sampled inputs by the boundary that releases them.
+    sampled: BTreeMap<u64, Vec<Sampled>>,
+}
+
+/// A change of a sampled input.
+#[derive(Debug)]
+enum Sampled {
+    Fill(u64, Fill, isize),
+    Holding(Address, Holding, isize),
 }
 
 impl Feeder {
     /// Moves time to `t`: every windowed row leaving before `t` is retracted at
-    /// the time it leaves, then every session advances.
+    /// the time it leaves, the sampled changes of every boundary before `t` are
+    /// released there, then every session advances.
     pub fn advance_to(&mut self, s: &mut Sessions, t: u64) {
         while let Some(entry) = self.leaving.first_entry() {
             if *entry.key() >= t {
@@ -133,14 +157,42 @@ impl Feeder {
             }
             let at = *entry.key();
             for row in entry.remove() {
-                match row {
-                    Leaving::Fill(days, f) => s.window_fills.update_at(((f.wallet, days), f), at, -1),
-                    Leaving::Snapshot(days, w, time, v) => s.window_snapshots.update_at(((w, days), (time, v)), at, -1),
-                    Leaving::Blacklist(w, time) => s.blacklist_events.update_at((w, time), at, -1),
+                self.update(s, &row, at, -1);
+            }
+        }
+        while let Some(entry) = self.sampled.first_entry() {
+            if *entry.key() >= t {
+                break;
+            }
+            let at = *entry.key();
+            for change in entry.remove() {
+                match change {
+                    Sampled::Fill(days, f, r) => s.sampled_fills.update_at(((f.wallet, days), f), at, r),
+                    Sampled::Holding(w, h, r) => s.sampled_holdings.update_at((w, h), at, r),
                 }
             }
         }
         s.advance_to(t);
+    }
+
+    /// One windowed row's change at `at`, also queued for the sampled fills.
+    fn update(&mut self, s: &mut Sessions, row: &Leaving, at: u64, diff: isize) {
+        match row {
+            Leaving::Fill(days, f) => {
+                s.window_fills.update_at(((f.wallet, *days), f.clone()), at, diff);
+                if *days != 7 {
+                    self.sampled.entry(next_cadence(at)).or_default().push(Sampled::Fill(*days, f.clone(), diff));
+                }
+            }
+            Leaving::Snapshot(days, w, time, v) => s.window_snapshots.update_at(((*w, *days), (*time, *v)), at, diff),
+            Leaving::Blacklist(w, time) => s.blacklist_events.update_at((*w, *time), at, diff),
+        }
+    }
+
+    /// A holding's change at `at`, also queued for the sampled holdings.
+    fn hold(&mut self, s: &mut Sessions, wallet: Address, h: Holding, at: u64, diff: isize) {
+        s.holdings.update_at((wallet, h), at, diff);
+        self.sampled.entry(next_cadence(at)).or_default().push(Sampled::Holding(wallet, h, diff));
     }
 
     /// Inserts a windowed row at `at` if it has not left yet, and schedules its leaving.
@@ -148,11 +200,7 @@ impl Feeder {
         if leaves <= at {
             return;
         }
-        match &row {
-            Leaving::Fill(days, f) => s.window_fills.update_at(((f.wallet, *days), f.clone()), at, 1),
-            Leaving::Snapshot(days, w, time, v) => s.window_snapshots.update_at(((*w, *days), (*time, *v)), at, 1),
-            Leaving::Blacklist(w, time) => s.blacklist_events.update_at((*w, *time), at, 1),
-        }
+        self.update(s, &row, at, 1);
         self.leaving.entry(leaves).or_default().push(row);
     }
 
@@ -164,11 +212,7 @@ impl Feeder {
         if rows.is_empty() {
             self.leaving.remove(&leaves);
         }
-        match row {
-            Leaving::Fill(days, f) => s.window_fills.update_at(((f.wallet, days), f), at, -1),
-            Leaving::Snapshot(days, w, time, v) => s.window_snapshots.update_at(((w, days), (time, v)), at, -1),
-            Leaving::Blacklist(w, time) => s.blacklist_events.update_at((w, time), at, -1),
-        }
+        self.update(s, &row, at, -1);
     }
 
     /// Applies `input` as updates at time `at` (≥ the session's time).
@@ -210,9 +254,9 @@ impl Feeder {
                     isolated: p.margin_mode == MarginMode::Isolated,
                 };
                 if let Some(old) = self.holdings.entry(p.wallet).or_default().insert(p.token, h) {
-                    s.holdings.update_at((p.wallet, old), at, -1);
+                    self.hold(s, p.wallet, old, at, -1);
                 }
-                s.holdings.update_at((p.wallet, h), at, 1);
+                self.hold(s, p.wallet, h, at, 1);
             }
             Input::Account(a) => {
                 let reported = match self.snapshot.remove(&a.wallet) {
@@ -221,10 +265,11 @@ impl Feeder {
                 };
                 let held = self.holdings.entry(a.wallet).or_default();
                 let gone: Vec<Holding> = held.values().filter(|h| !reported.contains(&h.token)).copied().collect();
+                for old in &gone {
+                    held.remove(&old.token);
+                }
                 for &old in &gone {
-                    let token = old.token;
-                    held.remove(&token);
-                    s.holdings.update_at((a.wallet, old), at, -1);
+                    self.hold(s, a.wallet, old, at, -1);
                 }
                 for token in gone.iter().map(|h| h.token) {
                     let previous = self.last_snapshot.get(&a.wallet).copied().unwrap_or(0);

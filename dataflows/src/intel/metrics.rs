@@ -9,7 +9,6 @@ use differential_dataflow::VecCollection;
 use crate::model::{Address, Fill, TimeMs, Usd};
 use crate::rules::metrics::{ClosingTrade, WindowMetrics, window_metrics};
 
-
 /// The windows the rules measure, in days.
 pub const WINDOWS_DAYS: [u64; 3] = [7, 30, 90];
 pub const DAY_MS: u64 = 86_400_000;

@@ -40,6 +40,8 @@ pub struct Inputs<'s> {
     pub labels: VecCollection<'s, u64, (Address, String)>,
     pub blacklist_events: VecCollection<'s, u64, (Address, TimeMs)>,
     pub clock: VecCollection<'s, u64, TimeMs>,
+    pub sampled_fills: metrics::WindowedFills<'s>,
+    pub sampled_holdings: VecCollection<'s, u64, (Address, Holding)>,
 }
 
 impl<'s> Inputs<'s> {
@@ -52,6 +54,8 @@ impl<'s> Inputs<'s> {
             labels: s.labels.to_collection(scope),
             blacklist_events: s.blacklist_events.to_collection(scope),
             clock: s.clock.to_collection(scope),
+            sampled_fills: s.sampled_fills.to_collection(scope),
+            sampled_holdings: s.sampled_holdings.to_collection(scope),
         }
     }
 }
@@ -77,24 +81,22 @@ pub fn intelligence<'s>(i: Inputs<'s>) -> Views<'s> {
     let blacklist = traders::blacklist(i.blacklist_events);
     let standings = traders::standings(
         metrics.clone(),
-        traders::activities(windowed.clone()),
-        i.holdings.clone(),
+        traders::activities(windowed),
+        i.holdings,
         i.labels,
         blacklist.clone(),
         i.clock.clone(),
     );
     let tiers = traders::tiers_of(standings.clone());
     let allocations = allocations::allocations(allocations::targets(standings.clone()), i.clock);
-    // Clusters are recomputed on the cadence (the rules recompute them daily):
-    // their inputs are sampled like the allocation targets, so a fill costs
-    // nothing here and a cadence's changes are one batch. Every wallet trading
-    // in the last 90 days or holding a position is a node.
-    let cadence = |t: &u64| allocations::next_cadence(*t);
-    let positions = i.holdings.map(|(w, h)| (w, (h.token, h.side))).delay(cadence);
+    // Clusters read the sampled inputs: recomputed on the cadence (the rules
+    // recompute them daily), so a fill costs them nothing. Every wallet
+    // trading in the last 90 days or holding a position is a node.
+    let positions = i.sampled_holdings.map(|(w, h)| (w, (h.token, h.side)));
     let in_window = |d: u64| move |((_, days), _): &((Address, u64), crate::model::Fill)| *days == d;
-    let traders = windowed.clone().filter(in_window(90)).map(|((w, _), _)| w).delay(cadence);
+    let traders = i.sampled_fills.clone().filter(in_window(90)).map(|((w, _), _)| w);
     let wallets = traders.concat(positions.clone().map(|(w, _)| w)).distinct();
-    let entries = clusters::entries_of(windowed.filter(in_window(30)).map(|(_, f)| f)).delay(cadence);
+    let entries = clusters::entries_of(i.sampled_fills.filter(in_window(30)).map(|(_, f)| f));
     let clusters = clusters::components(wallets, clusters::correlations(entries, positions));
     Views { metrics, standings, tiers, blacklist, clusters, allocations }
 }

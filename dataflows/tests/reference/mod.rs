@@ -104,8 +104,13 @@ impl State {
     /// trade or a leaderboard snapshot in the window.
     pub fn metrics(&self, t: u64) -> BTreeMap<(Address, u64), WindowMetrics> {
         let mut out = BTreeMap::new();
-        let wallets: BTreeSet<Address> =
-            self.fills.keys().chain(self.values.keys()).chain(self.snapshots.iter().map(|(w, _, _)| w)).copied().collect();
+        let wallets: BTreeSet<Address> = self
+            .fills
+            .keys()
+            .chain(self.values.keys())
+            .chain(self.snapshots.iter().map(|(w, _, _)| w))
+            .copied()
+            .collect();
         for w in wallets {
             for days in WINDOWS_DAYS {
                 let width = days * DAY_MS;
@@ -139,11 +144,8 @@ impl State {
         let mut out = BTreeMap::new();
         let Some(now) = self.clock else { return out };
         for (&w, fills) in &self.fills {
-            let mut recent: Vec<Fill> = fills
-                .iter()
-                .filter(|f| Self::in_window(f.time_ms, t, PACE_WINDOW_DAYS * DAY_MS))
-                .cloned()
-                .collect();
+            let mut recent: Vec<Fill> =
+                fills.iter().filter(|f| Self::in_window(f.time_ms, t, PACE_WINDOW_DAYS * DAY_MS)).cloned().collect();
             if recent.is_empty() {
                 continue;
             }
@@ -184,7 +186,10 @@ impl State {
 
     pub fn clusters(&self, t: u64) -> BTreeMap<Address, Address> {
         let holders = self.holdings.iter().filter(|(_, h)| !h.is_empty()).map(|(w, _)| *w);
-        let trading = self.fills.iter().filter(|(_, fs)| fs.iter().any(|f| Self::in_window(f.time_ms, t, PACE_WINDOW_DAYS * DAY_MS)));
+        let trading = self
+            .fills
+            .iter()
+            .filter(|(_, fs)| fs.iter().any(|f| Self::in_window(f.time_ms, t, PACE_WINDOW_DAYS * DAY_MS)));
         let wallets: BTreeSet<Address> = trading.map(|(w, _)| *w).chain(holders).collect();
         let entries = |w: Address| -> Vec<Entry> {
             self.fills
@@ -256,4 +261,3 @@ pub fn reference_allocations(history: &History) -> Vec<(u64, BTreeMap<Address, W
     }
     out
 }
-
