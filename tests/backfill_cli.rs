@@ -27,7 +27,7 @@ fn backfill_is_identical_for_any_worker_count_and_finds_the_copy_clusters() {
     let (one, two) = (dir.path().join("w1"), dir.path().join("w2"));
     backfill(&export, &one, "1");
     backfill(&export, &two, "2");
-    for name in ["scores.jsonl", "tiers.jsonl", "allocations.jsonl", "clusters.jsonl"] {
+    for name in ["scores.jsonl", "tiers.jsonl", "allocations.jsonl", "clusters.jsonl", "cluster_pairs.jsonl"] {
         let (a, b) = (std::fs::read(one.join(name)).unwrap(), std::fs::read(two.join(name)).unwrap());
         assert!(!a.is_empty(), "{name} is empty");
         assert!(a == b, "{name} differs between 1 and 2 workers");

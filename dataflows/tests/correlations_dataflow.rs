@@ -108,7 +108,7 @@ proptest! {
             let mut pos_input = InputSession::<u64, Pos, isize>::new();
             let probe = worker.dataflow::<u64, _, _>(|scope| {
                 let entries = entries_of(fill_input.to_collection(scope));
-                let (probe, out) = correlations(entries, pos_input.to_collection(scope)).probe();
+                let (probe, out) = correlations(entries, pos_input.to_collection(scope)).map(|(pair, _)| pair).distinct().probe();
                 out.inspect(move |(d, t, r)| sink.lock().unwrap().push((*d, *t, *r)));
                 probe
             });

@@ -23,13 +23,14 @@ use dataflows::model::{
     Size, Token, TxHash, Usd,
 };
 use dataflows::rules::allocation::Weights;
+use dataflows::rules::clusters::Overlap;
 use dataflows::rules::eligibility::{Tier, tiers};
 use dataflows::rules::metrics::WindowMetrics;
 use dataflows::rules::trader::Standing;
 use proptest::prelude::*;
 
 mod reference;
-use reference::{History, State, eligible_scores, reference_allocations};
+use reference::{ClusterView, History, State, eligible_scores, reference_allocations};
 
 const T0: u64 = 1_000 * DAY_MS;
 const WALLETS: u8 = 5;
@@ -156,6 +157,7 @@ struct Captured {
     standings: Vec<((Address, Standing), u64, isize)>,
     tiers: Vec<((Address, Tier), u64, isize)>,
     clusters: Vec<((Address, Address), u64, isize)>,
+    pairs: Vec<Update<((Address, Address), Overlap)>>,
     allocations: Vec<((Address, Weights), u64, isize)>,
 }
 
@@ -171,6 +173,8 @@ fn run_dataflow(history: &History) -> Captured {
         worker.dataflow::<u64, _, _>(|scope| {
             let v = intelligence(Inputs::of(scope, &mut sessions));
             let (s0, s1, s2, s3, s4) = (sink.clone(), sink.clone(), sink.clone(), sink.clone(), sink.clone());
+            let s5 = sink.clone();
+            v.pairs.probe_with(&probe).inspect(move |(d, t, r)| s5.lock().unwrap().pairs.push((*d, *t, *r)));
             v.metrics.probe_with(&probe).inspect(move |(d, t, r)| s0.lock().unwrap().metrics.push((*d, *t, *r)));
             v.standings.probe_with(&probe).inspect(move |(d, t, r)| s1.lock().unwrap().standings.push((*d, *t, *r)));
             v.tiers.probe_with(&probe).inspect(move |(d, t, r)| s2.lock().unwrap().tiers.push((*d, *t, *r)));
@@ -213,6 +217,8 @@ struct Coverage {
     eligible: usize,
     tiers: usize,
     clustered: usize,
+    pairs_by_entries: usize,
+    pairs_by_positions: usize,
     allocated: usize,
     blacklisted: usize,
 }
@@ -224,7 +230,7 @@ fn check(history: &History, stride: usize) -> Result<Coverage, String> {
     let mut state = State::default();
     let mut cov = Coverage::default();
     // Clusters as of the latest cadence boundary: (boundary, clusters there).
-    let mut clusters_at: Option<(u64, BTreeMap<Address, Address>)> = None;
+    let mut clusters_at: Option<(u64, ClusterView)> = None;
     for (n, (t, inputs)) in history.iter().enumerate() {
         // Boundaries passed since the previous step see the state before this one.
         let previous = n.checked_sub(1).map(|p| history[p].0);
@@ -257,7 +263,11 @@ fn check(history: &History, stride: usize) -> Result<Coverage, String> {
         if have_tiers != want_tiers {
             return Err(format!("tiers at {t}: {have_tiers:?} vs {want_tiers:?}"));
         }
-        let want_clusters = clusters_at.as_ref().map(|(_, c)| c.clone()).unwrap_or_default();
+        let (want_clusters, want_pairs) = clusters_at.as_ref().map(|(_, c)| c.clone()).unwrap_or_default();
+        let have_pairs = at(&got.pairs, *t)?;
+        if have_pairs != want_pairs {
+            return Err(format!("cluster pairs at {t}: {have_pairs:?} vs {want_pairs:?}"));
+        }
         let have_clusters: BTreeMap<Address, Address> = at(&got.clusters, *t)?.into_iter().collect();
         if have_clusters != want_clusters {
             return Err(format!("clusters at {t}: {have_clusters:?} vs {want_clusters:?}"));
@@ -273,6 +283,8 @@ fn check(history: &History, stride: usize) -> Result<Coverage, String> {
             want.values().filter(|s| s.gate == Some(dataflows::rules::eligibility::Ineligible::Blacklisted)).count();
         cov.tiers += want_tiers.len();
         cov.clustered += want_clusters.iter().filter(|(w, c)| w != c).count();
+        cov.pairs_by_entries += want_pairs.iter().filter(|(_, o)| matches!(o, Overlap::Entries { .. })).count();
+        cov.pairs_by_positions += want_pairs.iter().filter(|(_, o)| matches!(o, Overlap::Positions { .. })).count();
         cov.allocated += want_alloc.values().filter(|w| w.final_weight.is_positive()).count();
     }
     Ok(cov)
@@ -331,7 +343,7 @@ fn a_scripted_history_reaches_every_output_and_agrees() {
     let cov = check(&history, 20).unwrap();
     assert!(cov.eligible > 0 && cov.tiers > 0, "{cov:?}");
     assert!(cov.allocated > 0, "{cov:?}");
-    assert!(cov.clustered > 0, "{cov:?}");
+    assert!(cov.clustered > 0 && cov.pairs_by_entries > 0 && cov.pairs_by_positions > 0, "{cov:?}");
     assert!(cov.blacklisted > 0, "{cov:?}");
 }
 

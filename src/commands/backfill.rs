@@ -3,7 +3,8 @@
 //! run directory, in canonical order (DESIGN §7): the same bytes for any worker
 //! count. So far the trader intelligence: `scores.jsonl` (standings: score
 //! components, pace, the gate that made a wallet ineligible), `tiers.jsonl`,
-//! `clusters.jsonl` and `allocations.jsonl`.
+//! `clusters.jsonl`, `cluster_pairs.jsonl` (the overlaps behind them) and
+//! `allocations.jsonl`.
 
 use std::io::Write;
 use std::path::Path;
@@ -50,13 +51,19 @@ pub fn run(input: &Path, out: &Path, workers: usize) -> anyhow::Result<()> {
         write(out, "clusters.jsonl", &outputs.clusters, |c| json!({ "cluster": c.canonical() }))?,
         write(
             out,
+            "cluster_pairs.jsonl",
+            &outputs.pairs,
+            |(other, overlap)| json!({ "other": other.canonical(), "overlap": overlap }),
+        )?,
+        write(
+            out,
             "allocations.jsonl",
             &outputs.allocations,
             |w| json!({ "raw": w.raw, "capped": w.capped, "final": w.final_weight }),
         )?,
     ];
     println!("events: {}", inputs.len());
-    for (name, n) in ["score", "tier", "cluster", "allocation"].iter().zip(counts) {
+    for (name, n) in ["score", "tier", "cluster", "cluster pair", "allocation"].iter().zip(counts) {
         println!("{name} changes: {n}");
     }
     println!("out: {}", out.display());

@@ -10,7 +10,7 @@ use differential_dataflow::VecCollection;
 use differential_dataflow::operators::Iterate;
 
 use crate::model::{Address, Fill, PositionSide, Token};
-use crate::rules::clusters::{COPY_WINDOW_MS, Entry, MIN_FILLS};
+use crate::rules::clusters::{COPY_WINDOW_MS, Entry, MIN_FILLS, Overlap};
 
 /// Wallet → cluster id, for every wallet in `wallets` (a lone wallet is its own
 /// cluster), given the correlated pairs (either direction; duplicates allowed).
@@ -39,15 +39,20 @@ pub fn entries_of<'s>(fills: VecCollection<'s, u64, Fill>) -> VecCollection<'s, 
     fills.flat_map(|f| Entry::of(&f).map(|e| (f.wallet, (e, f.trade_id))))
 }
 
-/// The correlated pairs (both orders) at every time, from the entries in the
-/// 30-day lookback and the wallets' current positions (`(wallet, (token,
-/// side))`, one row per open position): entry overlap either way ≥ 0.40 when
-/// both have at least 20 entries, position overlap ≥ 0.40 otherwise. The
-/// thresholds are compared in integers (`5·matched ≥ 2·min`), exactly.
+/// A correlated pair `(a, b)` with the overlap that makes it one (a's side).
+pub type CorrelatedPair = ((Address, Address), Overlap);
+
+/// The correlated pairs at every time, each with the overlap behind it, from
+/// the entries in the 30-day lookback and the wallets' current positions
+/// (`(wallet, (token, side))`, one row per open position): `(a, b)` when a's
+/// entry overlap with b is ≥ 0.40 and both have at least 20 entries, or (one
+/// has fewer) when their position overlap is ≥ 0.40. Either direction
+/// correlates the pair. The thresholds are compared in integers
+/// (`5·matched ≥ 2·min`), exactly.
 pub fn correlations<'s>(
     entries: VecCollection<'s, u64, Keyed>,
     positions: VecCollection<'s, u64, (Address, (Token, PositionSide))>,
-) -> VecCollection<'s, u64, (Address, Address)> {
+) -> VecCollection<'s, u64, CorrelatedPair> {
     let counts = entries.clone().map(|(w, _)| w).count();
     let rich = counts.clone().filter(|(_, n)| *n >= MIN_FILLS as isize).map(|(w, _)| w);
 
@@ -74,7 +79,7 @@ pub fn correlations<'s>(
             let floor = MIN_FILLS as isize;
             *na >= floor && *nb >= floor && 5 * m >= 2 * (*na).min(*nb)
         })
-        .map(|(pair, _)| pair);
+        .map(|(pair, (m, na, nb))| (pair, Overlap::Entries { matched: m as u64, own: na as u64, other: nb as u64 }));
 
     // Few entries on either side: shared (token, side) positions over the smaller count.
     let positions = positions.distinct();
@@ -86,14 +91,15 @@ pub fn correlations<'s>(
         .map(|(_, pair)| pair)
         .count();
     let position_counts = positions.map(|(w, _)| w).count();
-    let overlapping = with_both_counts(shared, position_counts)
-        .filter(|(_, (s, pa, pb))| 5 * s >= 2 * (*pa).min(*pb))
-        .map(|(pair, _)| pair);
-    let rich_a = overlapping.clone().map(|(a, b)| (a, b)).semijoin(rich.clone());
-    let both_rich = rich_a.map(|(a, b)| (b, a)).semijoin(rich).map(|(b, a)| (a, b));
-    let by_positions = overlapping.concat(both_rich.negate());
+    let overlapping =
+        with_both_counts(shared, position_counts).filter(|(_, (s, pa, pb))| 5 * s >= 2 * (*pa).min(*pb)).map(
+            |((a, b), (s, pa, pb))| (a, (b, Overlap::Positions { shared: s as u64, own: pa as u64, other: pb as u64 })),
+        );
+    let rich_a = overlapping.clone().semijoin(rich.clone());
+    let both_rich = rich_a.map(|(a, (b, o))| (b, (a, o))).semijoin(rich).map(|(b, (a, o))| (a, (b, o)));
+    let by_positions = overlapping.concat(both_rich.negate()).map(|(a, (b, o))| ((a, b), o));
 
-    by_entries.concat(by_positions).distinct()
+    by_entries.concat(by_positions)
 }
 
 /// A pair's count with both wallets' own counts: `((a, b), (x, n_a, n_b))`.

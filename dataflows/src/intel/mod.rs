@@ -71,6 +71,8 @@ pub struct Views<'s> {
     pub blacklist: VecCollection<'s, u64, Address>,
     /// Wallet → cluster id (the smallest address of its component).
     pub clusters: VecCollection<'s, u64, (Address, Address)>,
+    /// The correlated pairs behind the clusters, with their overlaps.
+    pub pairs: VecCollection<'s, u64, clusters::CorrelatedPair>,
     pub allocations: VecCollection<'s, u64, (Address, Weights)>,
 }
 
@@ -97,6 +99,7 @@ pub fn intelligence<'s>(i: Inputs<'s>) -> Views<'s> {
     let traders = i.sampled_fills.clone().filter(in_window(90)).map(|((w, _), _)| w);
     let wallets = traders.concat(positions.clone().map(|(w, _)| w)).distinct();
     let entries = clusters::entries_of(i.sampled_fills.filter(in_window(30)).map(|(_, f)| f));
-    let clusters = clusters::components(wallets, clusters::correlations(entries, positions));
-    Views { metrics, standings, tiers, blacklist, clusters, allocations }
+    let pairs = clusters::correlations(entries, positions);
+    let clusters = clusters::components(wallets, pairs.clone().map(|(pair, _)| pair));
+    Views { metrics, standings, tiers, blacklist, clusters, pairs, allocations }
 }

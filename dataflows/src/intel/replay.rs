@@ -11,6 +11,7 @@ use differential_dataflow::VecCollection;
 
 use crate::model::{Address, TimeMs};
 use crate::rules::allocation::Weights;
+use crate::rules::clusters::Overlap;
 use crate::rules::eligibility::Tier;
 use crate::rules::trader::Standing;
 
@@ -34,6 +35,8 @@ pub struct Outputs {
     pub tiers: Vec<Change<Tier>>,
     /// The value is the wallet's cluster id.
     pub clusters: Vec<Change<Address>>,
+    /// The wallet's correlated partners, with the overlap (the wallet's side).
+    pub pairs: Vec<Change<(Address, Overlap)>>,
     pub allocations: Vec<Change<Weights>>,
 }
 
@@ -73,6 +76,8 @@ pub fn replay(inputs: &[Input], workers: usize) -> Result<Outputs, String> {
     }
     let sorted = Arc::new(sorted);
     let sinks: (Sink<Standing>, Sink<Tier>, Sink<Address>, Sink<Weights>) = Default::default();
+    let pair_sink: Sink<(Address, Overlap)> = Default::default();
+    let pair_shared = pair_sink.clone();
     let shared = sinks.clone();
     let config = timely::Config::process(workers.max(1));
     let guards = timely::execute(config, move |worker| {
@@ -84,6 +89,7 @@ pub fn replay(inputs: &[Input], workers: usize) -> Result<Outputs, String> {
             collect(views.standings, s);
             collect(views.tiers, t);
             collect(views.clusters, c);
+            collect(views.pairs.map(|((a, b), o)| (a, (b, o))), pair_shared.clone());
             let (probe, allocations) = views.allocations.probe();
             collect(allocations, a);
             probe
@@ -110,6 +116,7 @@ pub fn replay(inputs: &[Input], workers: usize) -> Result<Outputs, String> {
         standings: changes(&sinks.0),
         tiers: changes(&sinks.1),
         clusters: changes(&sinks.2),
+        pairs: changes(&pair_sink),
         allocations: changes(&sinks.3),
     })
 }

@@ -40,6 +40,16 @@ impl Entry {
     }
 }
 
+/// Why a pair is correlated, from the first wallet's side: its entries the
+/// other matched (both with at least 20 entries), or the (token, side)
+/// positions they share (fewer entries), with both counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Overlap {
+    Entries { matched: u64, own: u64, other: u64 },
+    Positions { shared: u64, own: u64, other: u64 },
+}
+
 fn ratio(num: usize, den: usize) -> Result<Ratio, NumError> {
     if den == 0 {
         return Ok(Ratio::ZERO);

@@ -13,10 +13,13 @@ use dataflows::intel::feed::Input;
 use dataflows::intel::metrics::{DAY_MS, WINDOWS_DAYS};
 use dataflows::model::{Address, Fill, FillAction, MarginMode, PositionSide, Ratio, Token, Usd};
 use dataflows::rules::allocation::{AllocationPath, Target, Weights, allocate};
-use dataflows::rules::clusters::{self, Entry, LOOKBACK_MS};
+use dataflows::rules::clusters::{self, Entry, LOOKBACK_MS, MIN_FILLS, Overlap};
 use dataflows::rules::eligibility::{BLACKLIST_MS, EXIT_EVIDENCE_MS, Windows};
 use dataflows::rules::metrics::{ClosingTrade, WindowMetrics, window_metrics};
 use dataflows::rules::trader::{Holding, PACE_WINDOW_DAYS, Pace, Standing, activity, standing};
+
+/// Wallet → cluster id, and the correlated pairs with their overlaps.
+pub type ClusterView = (BTreeMap<Address, Address>, BTreeSet<((Address, Address), Overlap)>);
 
 /// A history as the inputs at each time, in feed order.
 pub type History = Vec<(u64, Vec<Input>)>;
@@ -184,7 +187,9 @@ impl State {
         out
     }
 
-    pub fn clusters(&self, t: u64) -> BTreeMap<Address, Address> {
+    /// The clusters at `t`, and the correlated pairs (each direction that
+    /// correlates) with the overlap behind them.
+    pub fn clusters(&self, t: u64) -> ClusterView {
         let holders = self.holdings.iter().filter(|(_, h)| !h.is_empty()).map(|(w, _)| *w);
         let trading = self
             .fills
@@ -205,15 +210,40 @@ impl State {
         };
         let list: Vec<Address> = wallets.iter().copied().collect();
         let mut edges = Vec::new();
+        let mut pairs = BTreeSet::new();
         for (i, a) in list.iter().enumerate() {
             for b in &list[i + 1..] {
                 let (ea, eb, pa, pb) = (entries(*a), entries(*b), held(*a), held(*b));
                 if clusters::correlated((&ea, &pa), (&eb, &pb)).unwrap() {
                     edges.push((*a, *b));
                 }
+                for (x, y, ex, ey, px, py) in [(*a, *b, &ea, &eb, &pa, &pb), (*b, *a, &eb, &ea, &pb, &pa)] {
+                    let (nx, ny) = (ex.len() as u64, ey.len() as u64);
+                    if nx >= MIN_FILLS as u64 && ny >= MIN_FILLS as u64 {
+                        let matched = ex
+                            .iter()
+                            .filter(|e| {
+                                ey.iter().any(|o| {
+                                    o.token == e.token
+                                        && o.side == e.side
+                                        && o.time_ms.abs_diff(e.time_ms) <= clusters::COPY_WINDOW_MS
+                                })
+                            })
+                            .count() as u64;
+                        if matched > 0 && 5 * matched >= 2 * nx.min(ny) {
+                            pairs.insert(((x, y), Overlap::Entries { matched, own: nx, other: ny }));
+                        }
+                    } else {
+                        let shared = px.intersection(py).count() as u64;
+                        let (qx, qy) = (px.len() as u64, py.len() as u64);
+                        if shared > 0 && 5 * shared >= 2 * qx.min(qy) {
+                            pairs.insert(((x, y), Overlap::Positions { shared, own: qx, other: qy }));
+                        }
+                    }
+                }
             }
         }
-        clusters::components(&wallets, &edges)
+        (clusters::components(&wallets, &edges), pairs)
     }
 }
 
