@@ -103,6 +103,33 @@ impl State {
         time <= t && (t < width || time > t - width)
     }
 
+    /// A wallet's metrics over the `days` window at `t`, if it has an account
+    /// value, a closing trade or a leaderboard snapshot in the window.
+    fn window(&self, w: Address, t: u64, days: u64) -> Option<WindowMetrics> {
+        let width = days * DAY_MS;
+        let mut trades: Vec<ClosingTrade> = self
+            .fills
+            .get(&w)
+            .into_iter()
+            .flatten()
+            .filter(|f| Self::in_window(f.time_ms, t, width))
+            .filter_map(|f| ClosingTrade::of(f).unwrap())
+            .collect();
+        trades.sort();
+        let start = self
+            .snapshots
+            .iter()
+            .filter(|(sw, st, _)| *sw == w && Self::in_window(*st, t, width))
+            .map(|(_, st, v)| (*st, *v))
+            .min()
+            .map(|(_, v)| v);
+        let current = self.values.get(&w).copied();
+        if current.is_none() && trades.is_empty() && start.is_none() {
+            return None;
+        }
+        Some(window_metrics(&trades, start, current.unwrap_or(Usd::ZERO)).unwrap())
+    }
+
     /// The metrics of every (wallet, window) with an account value, a closing
     /// trade or a leaderboard snapshot in the window.
     pub fn metrics(&self, t: u64) -> BTreeMap<(Address, u64), WindowMetrics> {
@@ -116,28 +143,9 @@ impl State {
             .collect();
         for w in wallets {
             for days in WINDOWS_DAYS {
-                let width = days * DAY_MS;
-                let mut trades: Vec<ClosingTrade> = self
-                    .fills
-                    .get(&w)
-                    .into_iter()
-                    .flatten()
-                    .filter(|f| Self::in_window(f.time_ms, t, width))
-                    .filter_map(|f| ClosingTrade::of(f).unwrap())
-                    .collect();
-                trades.sort();
-                let start = self
-                    .snapshots
-                    .iter()
-                    .filter(|(sw, st, _)| *sw == w && Self::in_window(*st, t, width))
-                    .map(|(_, st, v)| (*st, *v))
-                    .min()
-                    .map(|(_, v)| v);
-                let current = self.values.get(&w).copied();
-                if current.is_none() && trades.is_empty() && start.is_none() {
-                    continue;
+                if let Some(m) = self.window(w, t, days) {
+                    out.insert((w, days), m);
                 }
-                out.insert((w, days), window_metrics(&trades, start, current.unwrap_or(Usd::ZERO)).unwrap());
             }
         }
         out
@@ -153,24 +161,7 @@ impl State {
                 continue;
             }
             recent.sort();
-            let metrics = WINDOWS_DAYS.map(|days| {
-                let width = days * DAY_MS;
-                let mut trades: Vec<ClosingTrade> = fills
-                    .iter()
-                    .filter(|f| Self::in_window(f.time_ms, t, width))
-                    .filter_map(|f| ClosingTrade::of(f).unwrap())
-                    .collect();
-                trades.sort();
-                let start = self
-                    .snapshots
-                    .iter()
-                    .filter(|(sw, st, _)| *sw == w && Self::in_window(*st, t, width))
-                    .map(|(_, st, v)| (*st, *v))
-                    .min()
-                    .map(|(_, v)| v);
-                let current = self.values.get(&w).copied().unwrap_or(Usd::ZERO);
-                window_metrics(&trades, start, current).unwrap()
-            });
+            let metrics = WINDOWS_DAYS.map(|days| self.window(w, t, days).unwrap_or_default());
             let windows = Windows { d7: metrics[0], d30: metrics[1], d90: metrics[2] };
             let Ok(pace) = Pace::of(&activity(&recent), now) else { continue };
             let held: Vec<Holding> = self.holdings.get(&w).map(|h| h.values().copied().collect()).unwrap_or_default();
