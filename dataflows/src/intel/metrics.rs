@@ -27,36 +27,42 @@ enum Fact {
     Current(Usd),
     /// A leaderboard snapshot of the account value inside the window.
     Start(TimeMs, Usd),
-    Trade(ClosingTrade),
+    /// A fill in the window, with the closing trade it is, if it is one.
+    Fill(Option<ClosingTrade>),
 }
 
 /// Metrics per (wallet, window days) for every wallet with an account value, a
-/// closing trade or a leaderboard snapshot in the window. `account_values`
+/// fill or a leaderboard snapshot in the window. `account_values`
 /// holds one (latest) value per wallet.
 pub fn window_metrics_of<'s>(
     windowed: WindowedFills<'s>,
     account_values: VecCollection<'s, u64, (Address, Usd)>,
     snapshots: WindowedSnapshots<'s>,
 ) -> VecCollection<'s, u64, ((Address, u64), WindowMetrics)> {
-    let trades = windowed.flat_map(|(key, f)| ClosingTrade::of(&f).ok().flatten().map(|t| (key, Fact::Trade(t))));
+    let trades = windowed.map(|(key, f)| (key, Fact::Fill(ClosingTrade::of(&f).ok().flatten())));
     let current = account_values.flat_map(|(w, v)| WINDOWS_DAYS.map(|d| ((w, d), Fact::Current(v))));
     let starts = snapshots.map(|(key, (t, v))| (key, Fact::Start(t, v)));
     trades.concat(current).concat(starts).reduce(|_key, group, out| {
         let mut current = Usd::ZERO;
         let mut start = None;
         let mut trades: Vec<ClosingTrade> = Vec::new();
+        let mut fills = 0u64;
         for (fact, n) in group {
             match fact {
                 Fact::Current(v) => current = *v,
                 Fact::Start(_, v) => {
                     start.get_or_insert(*v);
                 }
-                Fact::Trade(t) => trades.extend(std::iter::repeat_n(*t, (*n).max(0) as usize)),
+                Fact::Fill(t) => {
+                    let n = (*n).max(0) as usize;
+                    fills += n as u64;
+                    trades.extend(t.iter().flat_map(|t| std::iter::repeat_n(*t, n)));
+                }
             }
         }
         // Fixed-point overflow is out of reach for real inputs; an error leaves the group empty.
         if let Ok(m) = window_metrics(&trades, start, current) {
-            out.push((m, 1));
+            out.push((m.with_fills(fills), 1));
         }
     })
 }

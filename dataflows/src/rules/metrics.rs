@@ -57,6 +57,16 @@ pub struct WindowMetrics {
     pub roi_proxy: Ratio,
     /// Fraction of the account.
     pub max_drawdown_proxy: Ratio,
+    /// Every fill in the window, closing or not (see [`WindowMetrics::with_fills`]).
+    pub fills: u64,
+}
+
+impl WindowMetrics {
+    /// The metrics with the window's fill count, which the closing trades
+    /// alone cannot tell.
+    pub fn with_fills(self, fills: u64) -> WindowMetrics {
+        WindowMetrics { fills, ..self }
+    }
 }
 
 fn ratio(f: Fixed) -> Ratio {

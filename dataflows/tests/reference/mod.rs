@@ -104,17 +104,12 @@ impl State {
     }
 
     /// A wallet's metrics over the `days` window at `t`, if it has an account
-    /// value, a closing trade or a leaderboard snapshot in the window.
+    /// value, a fill or a leaderboard snapshot in the window.
     fn window(&self, w: Address, t: u64, days: u64) -> Option<WindowMetrics> {
         let width = days * DAY_MS;
-        let mut trades: Vec<ClosingTrade> = self
-            .fills
-            .get(&w)
-            .into_iter()
-            .flatten()
-            .filter(|f| Self::in_window(f.time_ms, t, width))
-            .filter_map(|f| ClosingTrade::of(f).unwrap())
-            .collect();
+        let in_window: Vec<&Fill> =
+            self.fills.get(&w).into_iter().flatten().filter(|f| Self::in_window(f.time_ms, t, width)).collect();
+        let mut trades: Vec<ClosingTrade> = in_window.iter().filter_map(|f| ClosingTrade::of(f).unwrap()).collect();
         trades.sort();
         let start = self
             .snapshots
@@ -124,14 +119,14 @@ impl State {
             .min()
             .map(|(_, v)| v);
         let current = self.values.get(&w).copied();
-        if current.is_none() && trades.is_empty() && start.is_none() {
+        if current.is_none() && in_window.is_empty() && start.is_none() {
             return None;
         }
-        Some(window_metrics(&trades, start, current.unwrap_or(Usd::ZERO)).unwrap())
+        Some(window_metrics(&trades, start, current.unwrap_or(Usd::ZERO)).unwrap().with_fills(in_window.len() as u64))
     }
 
-    /// The metrics of every (wallet, window) with an account value, a closing
-    /// trade or a leaderboard snapshot in the window.
+    /// The metrics of every (wallet, window) with an account value, a fill or
+    /// a leaderboard snapshot in the window.
     pub fn metrics(&self, t: u64) -> BTreeMap<(Address, u64), WindowMetrics> {
         let mut out = BTreeMap::new();
         let wallets: BTreeSet<Address> = self
