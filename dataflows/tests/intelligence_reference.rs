@@ -232,11 +232,12 @@ fn check(history: &History, stride: usize) -> Result<Coverage, String> {
     // Clusters as of the latest cadence boundary: (boundary, clusters there).
     let mut clusters_at: Option<(u64, ClusterView)> = None;
     for (n, (t, inputs)) in history.iter().enumerate() {
-        // Boundaries passed since the previous step see the state before this one.
+        // Boundaries passed since the previous step see the state before this one;
+        // the latest of them is the one the dataflow shows at `t`.
         let previous = n.checked_sub(1).map(|p| history[p].0);
         if let Some(p) = previous {
             let b = next_cadence(p + 1);
-            if b < *t && (p + 1..*t).contains(&b) {
+            if b < *t {
                 let last = (*t - 1) / CADENCE_MS * CADENCE_MS;
                 clusters_at = Some((last, state.clusters(last)));
             }

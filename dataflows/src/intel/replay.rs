@@ -84,15 +84,15 @@ pub fn replay(inputs: &[Input], workers: usize) -> Result<Outputs, String> {
         let index = worker.index();
         let mut sessions = Sessions::default();
         let (s, t, c, a) = shared.clone();
-        let probe = worker.dataflow::<u64, _, _>(|scope| {
+        // One probe over every output: an epoch is done when all of them have passed it.
+        let probe = timely::dataflow::ProbeHandle::<u64>::new();
+        worker.dataflow::<u64, _, _>(|scope| {
             let views = intelligence(Inputs::of(scope, &mut sessions));
-            collect(views.standings, s);
-            collect(views.tiers, t);
-            collect(views.clusters, c);
-            collect(views.pairs.map(|((a, b), o)| (a, (b, o))), pair_shared.clone());
-            let (probe, allocations) = views.allocations.probe();
-            collect(allocations, a);
-            probe
+            collect(views.standings.probe_with(&probe), s);
+            collect(views.tiers.probe_with(&probe), t);
+            collect(views.clusters.probe_with(&probe), c);
+            collect(views.pairs.probe_with(&probe).map(|((a, b), o)| (a, (b, o))), pair_shared.clone());
+            collect(views.allocations.probe_with(&probe), a);
         });
         // Worker 0 feeds every input; the others only advance their (empty) sessions.
         let mut feeder = Feeder::default();

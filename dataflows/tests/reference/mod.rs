@@ -14,7 +14,7 @@ use dataflows::intel::metrics::{DAY_MS, WINDOWS_DAYS};
 use dataflows::model::{Address, Fill, FillAction, MarginMode, PositionSide, Ratio, Token, Usd};
 use dataflows::rules::allocation::{AllocationPath, Target, Weights, allocate};
 use dataflows::rules::clusters::{self, Entry, LOOKBACK_MS, MIN_FILLS, Overlap};
-use dataflows::rules::eligibility::{BLACKLIST_MS, EXIT_EVIDENCE_MS, Windows};
+use dataflows::rules::eligibility::{EXIT_EVIDENCE_MS, Windows, blacklisted};
 use dataflows::rules::metrics::{ClosingTrade, WindowMetrics, window_metrics};
 use dataflows::rules::trader::{Holding, PACE_WINDOW_DAYS, Pace, Standing, activity, standing};
 
@@ -165,7 +165,7 @@ impl State {
                 .filter(|f| f.liquidation)
                 .map(|f| f.time_ms)
                 .chain(self.liquidations.iter().filter(|(lw, _)| *lw == w).map(|(_, lt)| *lt))
-                .any(|lt| Self::in_window(lt, t, BLACKLIST_MS));
+                .any(|lt| blacklisted(Some(lt), t));
             if let Ok(s) = standing(&windows, pace, &held, self.labels.get(&w).map(String::as_str), banned) {
                 out.insert(w, s);
             }
