@@ -2,6 +2,7 @@
 //! timely/differential dataflows. No I/O and no async runtime live here
 //! (DESIGN §1): everything in this crate is a deterministic function of its inputs.
 
+pub mod config;
 pub mod intel;
 pub mod model;
 pub mod rules;

@@ -12,8 +12,6 @@ pub mod intelligence;
 pub mod operations;
 pub mod secrets;
 pub mod section5;
-pub mod token_table;
-pub mod trading;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -22,6 +20,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub use dataflows::config::{
+    ConsensusConfig, EntryConfig, ExecutionConfig, ExitsConfig, IndexConfig, RiskConfig, token_table, trading,
+};
 pub use intelligence::{AllocationConfig, ClustersConfig, DiscoveryConfig, EligibilityConfig, ScoringConfig};
 pub use operations::{
     AlertsConfig, BacktestConfig, ClockConfig, ClockSource, HttpConfig, HyperliquidConfig, KeysConfig, LogConfig,
@@ -29,7 +30,6 @@ pub use operations::{
     StrategiesConfig,
 };
 pub use secrets::Secrets;
-pub use trading::{ConsensusConfig, EntryConfig, ExecutionConfig, ExitsConfig, IndexConfig, RiskConfig};
 pub use validate::{Issue, validate};
 
 /// Prefix of environment variables that override configuration keys.

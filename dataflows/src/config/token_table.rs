@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use dataflows::model::Token;
+use crate::model::Token;
 use serde::de::{self, MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -80,7 +80,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for TokenTable<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dataflows::model::Usd;
+    use crate::model::Usd;
 
     #[derive(Deserialize, Serialize)]
     struct Holder {

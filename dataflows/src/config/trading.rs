@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use dataflows::model::{Ratio, Usd};
+use crate::model::{Ratio, Usd};
 use serde::{Deserialize, Serialize};
 
 use super::token_table::TokenTable;
@@ -380,7 +380,7 @@ impl Default for ExecutionConfig {
 mod leverage_keys {
     use std::collections::BTreeMap;
 
-    use dataflows::model::Ratio;
+    use crate::model::Ratio;
     use serde::de::Error;
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -406,7 +406,7 @@ mod leverage_keys {
 
     /// Keeps numeric order when written (a string-keyed BTreeMap would put "10" before "2").
     mod indexmap_like {
-        use dataflows::model::Ratio;
+        use crate::model::Ratio;
         use serde::ser::{Serialize, SerializeMap, Serializer};
 
         pub struct Ordered(Vec<(String, Ratio)>);
