@@ -5,8 +5,13 @@
 
 pub mod allocation;
 pub mod clusters;
+pub mod consensus;
 pub mod eligibility;
+pub mod entry;
+pub mod exits;
+pub mod index;
 pub mod math;
 pub mod metrics;
+pub mod risk;
 pub mod score;
 pub mod trader;
