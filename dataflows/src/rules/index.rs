@@ -146,13 +146,20 @@ pub struct Banded {
     pub change: Ratio,
 }
 
-/// The diff of targets against holdings, in execution order (ties by token),
-/// and the changes the band skipped.
+/// A rebalance: the actions in execution order (ties by token) and the
+/// changes the band skipped.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub actions: Vec<(Token, Action)>,
+    pub banded: Vec<Banded>,
+}
+
+/// The diff of targets against holdings.
 pub fn diff(
     targets: &BTreeMap<Token, Target>,
     holdings: &BTreeMap<Token, Exposure>,
     cfg: &IndexConfig,
-) -> Result<(Vec<(Token, Action)>, Vec<Banded>), NumError> {
+) -> Result<Plan, NumError> {
     let mut out = Vec::new();
     let mut banded = Vec::new();
     for (token, h) in holdings {
@@ -181,7 +188,7 @@ pub fn diff(
         }
     }
     out.sort_by(|a, b| a.1.group().cmp(&b.1.group()).then(a.0.cmp(&b.0)));
-    Ok((out, banded))
+    Ok(Plan { actions: out, banded })
 }
 
 /// Whether an increase goes out as a market order (`|delta| > threshold ×
@@ -278,13 +285,13 @@ mod tests {
     fn band_skips_8_percent_and_executes_12() {
         let cfg = IndexConfig::default();
         let h = [(tok("BTC"), hold(PositionSide::Long, 10_000))].into_iter().collect();
-        let (a, banded) =
+        let Plan { actions: a, banded } =
             diff(&[(tok("BTC"), tgt(PositionSide::Long, 10_800))].into_iter().collect(), &h, &cfg).unwrap();
         assert!(a.is_empty());
         assert_eq!(banded[0].change, Ratio::lit(8, 2));
-        let (a, _) = diff(&[(tok("BTC"), tgt(PositionSide::Long, 11_200))].into_iter().collect(), &h, &cfg).unwrap();
+        let a = diff(&[(tok("BTC"), tgt(PositionSide::Long, 11_200))].into_iter().collect(), &h, &cfg).unwrap().actions;
         assert_eq!(a, vec![(tok("BTC"), Action::Increase(usd(1_200)))]);
-        let (a, _) = diff(&[(tok("BTC"), tgt(PositionSide::Long, 9_000))].into_iter().collect(), &h, &cfg).unwrap();
+        let a = diff(&[(tok("BTC"), tgt(PositionSide::Long, 9_000))].into_iter().collect(), &h, &cfg).unwrap().actions;
         assert_eq!(a, vec![(tok("BTC"), Action::Decrease(usd(1_000)))], "exactly 10 % executes");
     }
 
@@ -297,7 +304,7 @@ mod tests {
         let t = [(tok("BTC"), tgt(PositionSide::Short, 8_000)), (tok("AAA"), tgt(PositionSide::Long, 3_000))]
             .into_iter()
             .collect();
-        let (a, _) = diff(&t, &h, &cfg).unwrap();
+        let a = diff(&t, &h, &cfg).unwrap().actions;
         assert_eq!(
             a,
             vec![
