@@ -15,7 +15,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use dataflows::intel::feed::{Feeder, Input, Sessions};
+use dataflows::feed::{Feeder, Input, Sessions};
 use dataflows::intel::metrics::DAY_MS;
 use dataflows::intel::{Inputs, intelligence};
 use dataflows::model::{

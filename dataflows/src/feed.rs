@@ -16,13 +16,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use differential_dataflow::input::InputSession;
 
 use crate::model::{
-    AccountValue, Address, Fill, FillAction, LeaderboardRow, MarginMode, PositionSnapshot, TimeMs, Token, Usd,
+    AccountValue, Address, Fill, FillAction, LeaderboardRow, MINUTE_MS, MarginMode, MarkPrice, OwnPosition,
+    PositionSide, PositionSnapshot, Price, PriceStatus, TimeMs, Token, Usd,
 };
 use crate::rules::eligibility::{BLACKLIST_MS, vanished_by_liquidation};
-use crate::rules::trader::Holding;
+use crate::rules::trader::{Holding, TrackedPosition};
 
-use super::allocations::next_cadence;
-use super::metrics::{DAY_MS, WINDOWS_DAYS};
+use crate::intel::allocations::next_cadence;
+use crate::intel::metrics::{DAY_MS, WINDOWS_DAYS};
 
 /// One input of the intelligence dataflow.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,8 +38,23 @@ pub enum Input {
     /// reported at this time are gone.
     Account(AccountValue),
     Leaderboard(LeaderboardRow),
-    /// The clock: the time now.
+    /// The scoring clock: trader intelligence's "now" (recency, open holds),
+    /// ticked on the scoring cadence.
     Tick(TimeMs),
+    /// A token's mark price.
+    Mark(MarkPrice),
+    /// The price feed says a token's price went stale, or recovered.
+    PriceStatus(PriceStatus),
+    /// The trading clock: the strategies' "now" (confirmation windows,
+    /// deferrals, time stops, rebalances), ticked at least every minute.
+    Now(TimeMs),
+    /// One of our own positions; our snapshot's positions come before `OwnAccount`.
+    OwnPosition(OwnPosition),
+    /// Our account value, closing our snapshot: positions not reported are gone.
+    OwnAccount {
+        time_ms: TimeMs,
+        value: Usd,
+    },
 }
 
 impl Input {
@@ -49,7 +65,11 @@ impl Input {
             Input::Position(p) => p.time_ms,
             Input::Account(a) => a.time_ms,
             Input::Leaderboard(r) => r.time_ms,
-            Input::Tick(t) => *t,
+            Input::Tick(t) | Input::Now(t) => *t,
+            Input::Mark(m) => m.time_ms,
+            Input::PriceStatus(p) => p.time_ms,
+            Input::OwnPosition(p) => p.time_ms,
+            Input::OwnAccount { time_ms, .. } => *time_ms,
         }
     }
 }
@@ -75,7 +95,29 @@ pub struct Sessions {
     /// them nothing and a cadence's changes arrive as one batch.
     pub sampled_fills: InputSession<u64, ((Address, u64), Fill), isize>,
     pub sampled_holdings: InputSession<u64, (Address, Holding), isize>,
+    /// Tracked wallets' current positions, as the strategies read them.
+    pub tracked: InputSession<u64, (Address, TrackedPosition), isize>,
+    /// Tracked wallets' fills as events (inserted when they arrive).
+    pub tracked_fills: InputSession<u64, Fill, isize>,
+    pub marks: InputSession<u64, (Token, Price), isize>,
+    /// Tokens whose price is stale.
+    pub stale: InputSession<u64, Token, isize>,
+    /// The trading clock.
+    pub now: InputSession<u64, TimeMs, isize>,
+    /// The trading clock floored to the consensus cadence (freshness decays in
+    /// 15-minute steps, seed 000's recompute schedule).
+    pub consensus_clock: InputSession<u64, TimeMs, isize>,
+    /// Our positions by token (their `time_ms` zeroed: a re-reported position is not a change).
+    pub own_positions: InputSession<u64, OwnPosition, isize>,
+    pub own_account: InputSession<u64, Usd, isize>,
 }
+
+/// The leverage of a position known only from fills: the most the risk
+/// module trades at, so an unknown leverage is never taken as low.
+pub const UNKNOWN_LEVERAGE: crate::model::Ratio = crate::model::Ratio::from_int(5);
+
+/// How often consensus freshness moves (seed 000 recomputes consensus every 15 minutes).
+pub const CONSENSUS_CADENCE_MS: u64 = 15 * MINUTE_MS;
 
 impl Default for Sessions {
     fn default() -> Self {
@@ -89,6 +131,14 @@ impl Default for Sessions {
             clock: InputSession::new(),
             sampled_fills: InputSession::new(),
             sampled_holdings: InputSession::new(),
+            tracked: InputSession::new(),
+            tracked_fills: InputSession::new(),
+            marks: InputSession::new(),
+            stale: InputSession::new(),
+            now: InputSession::new(),
+            consensus_clock: InputSession::new(),
+            own_positions: InputSession::new(),
+            own_account: InputSession::new(),
         }
     }
 }
@@ -109,6 +159,14 @@ impl Sessions {
         go(&mut self.clock, t);
         go(&mut self.sampled_fills, t);
         go(&mut self.sampled_holdings, t);
+        go(&mut self.tracked, t);
+        go(&mut self.tracked_fills, t);
+        go(&mut self.marks, t);
+        go(&mut self.stale, t);
+        go(&mut self.now, t);
+        go(&mut self.consensus_clock, t);
+        go(&mut self.own_positions, t);
+        go(&mut self.own_account, t);
     }
 }
 
@@ -137,6 +195,18 @@ pub struct Feeder {
     leaving: BTreeMap<u64, Vec<Leaving>>,
     /// Changes of the sampled inputs by the boundary that releases them.
     sampled: BTreeMap<u64, Vec<Sampled>>,
+    /// Tracked positions as inserted, and when each (wallet, token, side) was first seen.
+    tracked: BTreeMap<(Address, Token), TrackedPosition>,
+    first_seen: BTreeMap<(Address, Token), (PositionSide, TimeMs)>,
+    /// Each (wallet, token)'s latest Open/Add/Reduce/Flip fill and the side it left.
+    last_action: BTreeMap<(Address, Token), (TimeMs, PositionSide)>,
+    marks: BTreeMap<Token, Price>,
+    stale: BTreeSet<Token>,
+    trading_now: Option<TimeMs>,
+    consensus_clock: Option<TimeMs>,
+    own: BTreeMap<Token, OwnPosition>,
+    own_snapshot: Option<(TimeMs, BTreeSet<Token>)>,
+    own_value: Option<Usd>,
 }
 
 /// A change of a sampled input.
@@ -195,6 +265,78 @@ impl Feeder {
         self.sampled.entry(next_cadence(at)).or_default().push(Sampled::Holding(wallet, h, diff));
     }
 
+    /// Upserts a tracked position (`None` removes it).
+    fn track(&mut self, s: &mut Sessions, wallet: Address, token: Token, row: Option<TrackedPosition>, at: u64) {
+        let old = match row {
+            Some(r) => self.tracked.insert((wallet, token), r),
+            None => self.tracked.remove(&(wallet, token)),
+        };
+        if old == row {
+            return;
+        }
+        if let Some(old) = old {
+            s.tracked.update_at((wallet, old), at, -1);
+        }
+        if let Some(r) = row {
+            s.tracked.update_at((wallet, r), at, 1);
+        }
+    }
+
+    /// Moves a tracked position with a fill, between snapshots (a snapshot
+    /// replaces the row; a history with fills only is followed by them alone):
+    /// the size the fill left, the entry averaged on an add, the value at the
+    /// fill's price, the leverage the last snapshot said (else unknown, taken
+    /// as the conservative maximum), and the fill as the last action.
+    fn follow(&mut self, s: &mut Sessions, f: &Fill, at: u64) {
+        let key = (f.wallet, f.token);
+        if self.last_action.get(&key).is_some_and(|(t, _)| *t > f.time_ms) {
+            return; // a late fill: the position has moved on
+        }
+        let Ok(end) = f.end_position() else { return };
+        let Some(side) = PositionSide::of(end) else {
+            self.track(s, f.wallet, f.token, None, at);
+            self.first_seen.remove(&key);
+            return;
+        };
+        self.last_action.insert(key, (f.time_ms, side));
+        let old = self.tracked.get(&key).copied().filter(|r| r.side == side);
+        let entry_price = match (f.action(), old) {
+            (FillAction::Add, Some(o)) => {
+                let (a, b) = (o.size.abs().fixed(), f.size.fixed());
+                let avg =
+                    o.entry_price.fixed().checked_mul(a).and_then(|x| x.checked_add(f.price.fixed().checked_mul(b)?));
+                avg.and_then(|x| x.checked_div(a.checked_add(b)?)).map(Price::new).unwrap_or(f.price)
+            }
+            (FillAction::Reduce, Some(o)) => o.entry_price,
+            _ => f.price,
+        };
+        let Ok(value) = f.price.notional(end) else { return };
+        if old.is_none() {
+            self.first_seen.insert(key, (side, f.time_ms));
+        }
+        let row = TrackedPosition {
+            token: f.token,
+            side,
+            size: end,
+            value: value.abs(),
+            entry_price,
+            leverage: old.map(|o| o.leverage).unwrap_or(UNKNOWN_LEVERAGE),
+            margin_used: old.map(|o| o.margin_used).unwrap_or(Usd::ZERO),
+            last_action: f.time_ms,
+        };
+        self.track(s, f.wallet, f.token, Some(row), at);
+    }
+
+    /// A position's last action: its last Open/Add/Reduce fill on this side,
+    /// else when it was first seen (decisions.md 10).
+    fn last_action_of(&self, wallet: Address, token: Token, side: PositionSide) -> TimeMs {
+        match (self.last_action.get(&(wallet, token)), self.first_seen.get(&(wallet, token))) {
+            (Some((t, s)), _) if *s == side => *t,
+            (_, Some((s, t))) if *s == side => *t,
+            _ => 0,
+        }
+    }
+
     /// Inserts a windowed row at `at` if it has not left yet, and schedules its leaving.
     fn enter(&mut self, s: &mut Sessions, row: Leaving, leaves: u64, at: u64) {
         if leaves <= at {
@@ -219,10 +361,12 @@ impl Feeder {
     pub fn apply(&mut self, s: &mut Sessions, input: &Input, at: u64) {
         match input {
             Input::Fill(f) => {
+                s.tracked_fills.update_at(f.clone(), at, 1);
                 if matches!(f.action(), FillAction::Close | FillAction::Reduce | FillAction::Flip) {
                     let t = self.last_exit.entry((f.wallet, f.token)).or_default();
                     *t = (*t).max(f.time_ms);
                 }
+                self.follow(s, f, at);
                 for days in WINDOWS_DAYS {
                     self.enter(s, Leaving::Fill(days, f.clone()), f.time_ms.saturating_add(days * DAY_MS), at);
                 }
@@ -232,6 +376,7 @@ impl Feeder {
                 }
             }
             Input::FillRetracted(f) => {
+                s.tracked_fills.update_at(f.clone(), at, -1);
                 for days in WINDOWS_DAYS {
                     self.withdraw(s, Leaving::Fill(days, f.clone()), f.time_ms.saturating_add(days * DAY_MS), at);
                 }
@@ -257,6 +402,21 @@ impl Feeder {
                     self.hold(s, p.wallet, old, at, -1);
                 }
                 self.hold(s, p.wallet, h, at, 1);
+                let key = (p.wallet, p.token);
+                if self.first_seen.get(&key).is_none_or(|(s0, _)| *s0 != side) {
+                    self.first_seen.insert(key, (side, p.time_ms));
+                }
+                let row = TrackedPosition {
+                    token: p.token,
+                    side,
+                    size: p.size,
+                    value: p.position_value,
+                    entry_price: p.entry_price,
+                    leverage: p.leverage,
+                    margin_used: p.margin_used,
+                    last_action: self.last_action_of(p.wallet, p.token, side),
+                };
+                self.track(s, p.wallet, p.token, Some(row), at);
             }
             Input::Account(a) => {
                 let reported = match self.snapshot.remove(&a.wallet) {
@@ -270,6 +430,19 @@ impl Feeder {
                 }
                 for &old in &gone {
                     self.hold(s, a.wallet, old, at, -1);
+                }
+                // The snapshot is the whole account: a position it omits is closed,
+                // also one known only from fills.
+                let unreported: Vec<Token> = self
+                    .tracked
+                    .range((a.wallet, Token::MIN)..)
+                    .take_while(|((w, _), _)| *w == a.wallet)
+                    .map(|((_, t), _)| *t)
+                    .filter(|t| !reported.contains(t))
+                    .collect();
+                for token in unreported {
+                    self.track(s, a.wallet, token, None, at);
+                    self.first_seen.remove(&(a.wallet, token));
                 }
                 for token in gone.iter().map(|h| h.token) {
                     let previous = self.last_snapshot.get(&a.wallet).copied().unwrap_or(0);
@@ -303,6 +476,68 @@ impl Feeder {
                     s.clock.update_at(old, at, -1);
                 }
                 s.clock.update_at(*now, at, 1);
+            }
+            Input::Mark(m) => {
+                if let Some(old) = self.marks.insert(m.token, m.price) {
+                    if old == m.price {
+                        return;
+                    }
+                    s.marks.update_at((m.token, old), at, -1);
+                }
+                s.marks.update_at((m.token, m.price), at, 1);
+            }
+            Input::PriceStatus(p) => {
+                let changed = if p.stale { self.stale.insert(p.token) } else { self.stale.remove(&p.token) };
+                if changed {
+                    s.stale.update_at(p.token, at, if p.stale { 1 } else { -1 });
+                }
+            }
+            Input::Now(now) => {
+                if let Some(old) = self.trading_now.replace(*now) {
+                    s.now.update_at(old, at, -1);
+                }
+                s.now.update_at(*now, at, 1);
+                let floor = now - now % CONSENSUS_CADENCE_MS;
+                if self.consensus_clock != Some(floor) {
+                    if let Some(old) = self.consensus_clock.replace(floor) {
+                        s.consensus_clock.update_at(old, at, -1);
+                    }
+                    s.consensus_clock.update_at(floor, at, 1);
+                }
+            }
+            Input::OwnPosition(p) => {
+                let seen = self.own_snapshot.get_or_insert_with(|| (p.time_ms, BTreeSet::new()));
+                if seen.0 != p.time_ms {
+                    *seen = (p.time_ms, BTreeSet::new());
+                }
+                seen.1.insert(p.token);
+                let row = OwnPosition { time_ms: 0, ..*p };
+                match self.own.insert(p.token, row) {
+                    Some(old) if old == row => {}
+                    Some(old) => {
+                        s.own_positions.update_at(old, at, -1);
+                        s.own_positions.update_at(row, at, 1);
+                    }
+                    None => s.own_positions.update_at(row, at, 1),
+                }
+            }
+            Input::OwnAccount { time_ms, value } => {
+                let reported = match self.own_snapshot.take() {
+                    Some((t, tokens)) if t == *time_ms => tokens,
+                    _ => BTreeSet::new(),
+                };
+                let gone: Vec<Token> = self.own.keys().filter(|t| !reported.contains(t)).copied().collect();
+                for token in gone {
+                    if let Some(old) = self.own.remove(&token) {
+                        s.own_positions.update_at(old, at, -1);
+                    }
+                }
+                if self.own_value != Some(*value) {
+                    if let Some(old) = self.own_value.replace(*value) {
+                        s.own_account.update_at(old, at, -1);
+                    }
+                    s.own_account.update_at(*value, at, 1);
+                }
             }
         }
     }

@@ -14,8 +14,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
+use dataflows::feed::{Feeder, Input, Sessions};
 use dataflows::intel::allocations::{CADENCE_MS, next_cadence};
-use dataflows::intel::feed::{Feeder, Input, Sessions};
 use dataflows::intel::metrics::DAY_MS;
 use dataflows::intel::{Inputs, intelligence};
 use dataflows::model::{
@@ -355,8 +355,8 @@ proptest! {
     #[test]
     fn one_and_two_workers_agree(acts in proptest::collection::vec(act(), 1..160)) {
         let inputs: Vec<Input> = world(&acts).into_iter().flat_map(|(_, i)| i).collect();
-        let one = dataflows::intel::replay::replay(&inputs, 1).unwrap();
-        let two = dataflows::intel::replay::replay(&inputs, 2).unwrap();
+        let one = dataflows::replay::replay(&inputs, 1, &Default::default()).unwrap();
+        let two = dataflows::replay::replay(&inputs, 2, &Default::default()).unwrap();
         prop_assert_eq!(one, two);
     }
 }

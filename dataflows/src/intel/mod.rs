@@ -15,9 +15,7 @@
 
 pub mod allocations;
 pub mod clusters;
-pub mod feed;
 pub mod metrics;
-pub mod replay;
 pub mod traders;
 
 use differential_dataflow::VecCollection;
@@ -29,9 +27,9 @@ use crate::rules::eligibility::Tier;
 use crate::rules::metrics::WindowMetrics;
 use crate::rules::trader::{Holding, Standing};
 
-use feed::Sessions;
+use crate::feed::Sessions;
 
-/// The inputs as collections (see [`feed::Sessions`]).
+/// The inputs as collections (see [`crate::feed::Sessions`]).
 pub struct Inputs<'s> {
     pub window_fills: metrics::WindowedFills<'s>,
     pub holdings: VecCollection<'s, u64, (Address, Holding)>,

@@ -240,6 +240,55 @@ impl Validate for PositionSnapshot {
     }
 }
 
+/// Which strategy opened one of our positions, and the wallet it copied (the
+/// executor knows from its intent ledger; the venue does not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Origin {
+    pub strategy: super::intent::Strategy,
+    pub wallet: Option<Address>,
+}
+
+/// One of *our* positions as the venue reports it, with its origin: the
+/// exits and the account state read these, never the intended positions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct OwnPosition {
+    pub time_ms: TimeMs,
+    pub token: Token,
+    /// Signed size: negative = short; never zero.
+    pub size: Size,
+    pub entry_price: Price,
+    pub liquidation_price: Option<Price>,
+    pub leverage: Ratio,
+    /// When the position was opened (an increase keeps it: decisions.md 7).
+    pub opened_at: TimeMs,
+    pub origin: Origin,
+}
+
+impl OwnPosition {
+    pub fn side(&self) -> Option<PositionSide> {
+        PositionSide::of(self.size)
+    }
+}
+
+impl Validate for OwnPosition {
+    fn validate(&self) -> Result<(), ModelError> {
+        if self.size.is_zero() {
+            return Err(ModelError::field(
+                "own_position.size",
+                self.size,
+                "must be non-zero (flat positions are absent)",
+            ));
+        }
+        if !self.entry_price.is_positive() {
+            return Err(ModelError::field("own_position.entry_price", self.entry_price, "must be > 0"));
+        }
+        if !self.leverage.is_positive() {
+            return Err(ModelError::field("own_position.leverage", self.leverage, "must be > 0"));
+        }
+        Ok(())
+    }
+}
+
 /// A wallet's total account value (margin summary) at one time.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct AccountValue {

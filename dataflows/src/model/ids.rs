@@ -148,6 +148,9 @@ pub struct Token {
 }
 
 impl Token {
+    /// Below every real token (the empty name): the start of a range over a map keyed by (_, Token).
+    pub const MIN: Token = Token { bytes: [0; TOKEN_MAX_LEN] };
+
     pub fn parse(s: &str) -> Result<Token, IdError> {
         let err = |why| IdError::Token(echo(s), why);
         if s.is_empty() {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::events::{PositionSide, Side, TimeMs};
 use super::fixed::Fixed;
-use super::ids::{Cloid, Token, keccak256};
+use super::ids::{Address, Cloid, Token, keccak256};
 use super::numeric::{Price, Ratio, Size};
 
 /// A trading strategy of the engine (DESIGN §4).
@@ -153,6 +153,16 @@ pub enum OrderType {
     },
 }
 
+/// A wallet behind an intent, its copy cluster and its share of the decision
+/// (consensus: its share of the weighted volume; entry: its position weight;
+/// index: its share of the token's target).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Attribution {
+    pub wallet: Address,
+    pub cluster: Option<Address>,
+    pub weight: Ratio,
+}
+
 /// An order the risk module let through, before it is sent.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct OrderIntent {
@@ -172,6 +182,8 @@ pub struct OrderIntent {
     pub leverage: Ratio,
     /// The rule or gate that produced the intent.
     pub reason: String,
+    /// The wallets (and clusters) that caused it, with their weights.
+    pub attribution: Vec<Attribution>,
 }
 
 /// The outcome of evaluating a candidate trade.
@@ -186,6 +198,8 @@ pub enum Decision {
     Skip,
     /// A pending signal that was withdrawn (consensus broke, side flipped).
     Cancelled,
+    /// An exit of one of our positions fired.
+    Exit,
 }
 
 /// One decision of a strategy, with the gate that made it and the numbers it used.
@@ -195,6 +209,8 @@ pub struct Signal {
     pub strategy: Strategy,
     pub token: Token,
     pub side: PositionSide,
+    /// The tracked wallet the decision is about (entry copies), if one.
+    pub wallet: Option<Address>,
     pub decision: Decision,
     /// The deciding gate's code, e.g. `SKIP_SLIPPAGE_EXCEEDED`.
     pub gate: String,

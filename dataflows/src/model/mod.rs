@@ -14,11 +14,12 @@ use std::fmt::Display;
 
 pub use events::{
     AccountValue, DAY_MS, Fill, FillAction, FundingRate, HOUR_MS, LeaderboardRow, LeaderboardWindow, MINUTE_MS,
-    MarginMode, MarkPrice, PositionSide, PositionSnapshot, PriceStatus, SECOND_MS, Side, TimeMs, Validate,
+    MarginMode, MarkPrice, Origin, OwnPosition, PositionSide, PositionSnapshot, PriceStatus, SECOND_MS, Side, TimeMs,
+    Validate,
 };
 pub use fixed::{Fixed, NumError, Rounding};
 pub use ids::{Address, Cloid, IdError, Token, TxHash};
-pub use intent::{Decision, IntentId, IntentKind, OrderIntent, OrderType, Signal, Strategy, TimeInForce};
+pub use intent::{Attribution, Decision, IntentId, IntentKind, OrderIntent, OrderType, Signal, Strategy, TimeInForce};
 pub use numeric::{Price, Ratio, Size, Usd};
 
 /// A record that breaks the model's rules; names the field and the value.

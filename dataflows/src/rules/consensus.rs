@@ -62,6 +62,8 @@ pub struct SideTally {
     pub avg_entry: Option<Price>,
     /// Value-weighted average leverage (the leverage a consensus entry passes on).
     pub avg_leverage: Option<Ratio>,
+    /// Each counted vote: (wallet, cluster, weighted volume) — the attribution.
+    pub voters: Vec<(Address, Address, Fixed)>,
 }
 
 /// `TokenConsensus` (§8.1 step 8).
@@ -138,9 +140,11 @@ pub fn token_consensus(
             clusters.insert(v.cluster);
             t.volume_usd = t.volume_usd.checked_add(v.value)?;
             t.weighted_volume = t.weighted_volume.checked_add(w)?;
+            t.voters.push((v.wallet, v.cluster, w));
             entries.push((v.value, v.entry_price.fixed()));
             leverages.push((v.value, v.leverage.fixed()));
         }
+        t.voters.sort();
         t.traders = wallets.len() as u32;
         t.clusters = clusters.len() as u32;
         t.avg_entry = weighted_average(&entries)?.map(Price::new);
@@ -192,15 +196,20 @@ pub struct Gate {
     pub pending: Option<Pending>,
     /// The side of the last confirmed entry while its consensus holds.
     pub fired: Option<PositionSide>,
+    /// Rejected: no new window until the consensus row changes again.
+    pub awaiting_update: bool,
 }
 
 impl Gate {
-    /// One step at `now` with the token's consensus and its price (`None` when
-    /// there is no fresh price: a pending signal waits, nothing is decided on a
-    /// stale price).
+    /// One step at `now` with the token's consensus (`updated` when this step
+    /// brought a new consensus row) and its price (`None` when there is no
+    /// fresh price: a pending signal waits, nothing is decided on a stale
+    /// price). Whether a window opens depends on the facts, never on how often
+    /// the gate is stepped.
     pub fn step(
         &mut self,
         consensus: Option<&TokenConsensus>,
+        updated: bool,
         price: Option<Price>,
         now: TimeMs,
         cfg: &ConsensusConfig,
@@ -211,6 +220,7 @@ impl Gate {
             self.fired = None;
         }
         let Some(side) = verdict.side() else {
+            self.awaiting_update = false;
             if let Some(p) = self.pending.take() {
                 out.push(GateEvent::Cancelled { pending: p, flipped: false });
             }
@@ -224,6 +234,10 @@ impl Gate {
             return Ok(out);
         }
         let Some(p) = self.pending else {
+            if self.awaiting_update && !updated {
+                return Ok(out);
+            }
+            self.awaiting_update = false;
             let reference = consensus.and_then(|c| c.side(side).avg_entry);
             if let Some(reference_price) = reference {
                 let p = Pending { side, detected_at: now, reference_price };
@@ -239,6 +253,7 @@ impl Gate {
         let slippage_percent = p.reference_price.abs_change_percent(price)?;
         self.pending = None;
         if slippage_percent > cfg.max_price_slippage_percent {
+            self.awaiting_update = true;
             out.push(GateEvent::Rejected { pending: p, price, slippage_percent });
         } else {
             self.fired = Some(side);
@@ -411,15 +426,15 @@ mod tests {
         let cfg = ConsensusConfig::default();
         let mut g = Gate::default();
         let c = strong(Long, 100);
-        assert!(matches!(g.step(Some(&c), px("100"), NOW, &cfg).unwrap()[..], [GateEvent::Armed(_)]));
+        assert!(matches!(g.step(Some(&c), true, px("100"), NOW, &cfg).unwrap()[..], [GateEvent::Armed(_)]));
         // Re-checked at 14 min: still pending.
-        assert!(g.step(Some(&c), px("101"), NOW + 14 * MINUTE_MS, &cfg).unwrap().is_empty());
+        assert!(g.step(Some(&c), true, px("101"), NOW + 14 * MINUTE_MS, &cfg).unwrap().is_empty());
         assert!(g.pending.is_some());
         // Exactly 15 min and exactly 2.0 %: confirmed.
-        let out = g.step(Some(&c), px("102"), NOW + 15 * MINUTE_MS, &cfg).unwrap();
+        let out = g.step(Some(&c), true, px("102"), NOW + 15 * MINUTE_MS, &cfg).unwrap();
         assert!(matches!(out[..], [GateEvent::Confirmed { .. }]), "{out:?}");
         // The same consensus does not fire twice.
-        assert!(g.step(Some(&c), px("100"), NOW + 60 * MINUTE_MS, &cfg).unwrap().is_empty());
+        assert!(g.step(Some(&c), true, px("100"), NOW + 60 * MINUTE_MS, &cfg).unwrap().is_empty());
     }
 
     #[test]
@@ -427,10 +442,12 @@ mod tests {
         let cfg = ConsensusConfig::default();
         let mut g = Gate::default();
         let c = strong(Long, 100);
-        g.step(Some(&c), px("100"), NOW, &cfg).unwrap();
-        let out = g.step(Some(&c), px("102.01"), NOW + 15 * MINUTE_MS, &cfg).unwrap();
+        g.step(Some(&c), true, px("100"), NOW, &cfg).unwrap();
+        let out = g.step(Some(&c), true, px("102.01"), NOW + 15 * MINUTE_MS, &cfg).unwrap();
         assert!(matches!(out[..], [GateEvent::Rejected { .. }]), "{out:?}");
-        let out = g.step(Some(&c), px("102.01"), NOW + 16 * MINUTE_MS, &cfg).unwrap();
+        let out = g.step(Some(&c), false, px("102.01"), NOW + 16 * MINUTE_MS, &cfg).unwrap();
+        assert!(out.is_empty(), "no new window without a new consensus row: {out:?}");
+        let out = g.step(Some(&c), true, px("102.01"), NOW + 17 * MINUTE_MS, &cfg).unwrap();
         assert!(matches!(out[..], [GateEvent::Armed(_)]), "re-arms at the next strong update: {out:?}");
     }
 
@@ -438,11 +455,11 @@ mod tests {
     fn gate_cancels_when_consensus_breaks_and_restarts_on_a_flip() {
         let cfg = ConsensusConfig::default();
         let mut g = Gate::default();
-        g.step(Some(&strong(Long, 100)), px("100"), NOW, &cfg).unwrap();
-        let out = g.step(None, px("100"), NOW + 5 * MINUTE_MS, &cfg).unwrap();
+        g.step(Some(&strong(Long, 100)), true, px("100"), NOW, &cfg).unwrap();
+        let out = g.step(None, true, px("100"), NOW + 5 * MINUTE_MS, &cfg).unwrap();
         assert!(matches!(out[..], [GateEvent::Cancelled { flipped: false, .. }]));
-        g.step(Some(&strong(Long, 100)), px("100"), NOW + 6 * MINUTE_MS, &cfg).unwrap();
-        let out = g.step(Some(&strong(Short, 100)), px("100"), NOW + 7 * MINUTE_MS, &cfg).unwrap();
+        g.step(Some(&strong(Long, 100)), true, px("100"), NOW + 6 * MINUTE_MS, &cfg).unwrap();
+        let out = g.step(Some(&strong(Short, 100)), true, px("100"), NOW + 7 * MINUTE_MS, &cfg).unwrap();
         assert!(matches!(
             out[..],
             [GateEvent::Cancelled { flipped: true, .. }, GateEvent::Armed(Pending { side: Short, .. })]
@@ -454,10 +471,10 @@ mod tests {
         let cfg = ConsensusConfig::default();
         let mut g = Gate::default();
         let c = strong(Short, 100);
-        g.step(Some(&c), None, NOW, &cfg).unwrap();
-        assert!(g.step(Some(&c), None, NOW + 20 * MINUTE_MS, &cfg).unwrap().is_empty());
+        g.step(Some(&c), true, None, NOW, &cfg).unwrap();
+        assert!(g.step(Some(&c), true, None, NOW + 20 * MINUTE_MS, &cfg).unwrap().is_empty());
         assert!(matches!(
-            g.step(Some(&c), px("99"), NOW + 21 * MINUTE_MS, &cfg).unwrap()[..],
+            g.step(Some(&c), true, px("99"), NOW + 21 * MINUTE_MS, &cfg).unwrap()[..],
             [GateEvent::Confirmed { .. }]
         ));
     }

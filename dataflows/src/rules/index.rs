@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{IndexConfig, RiskConfig};
-use crate::model::{Fixed, NumError, PositionSide, Ratio, Rounding, Token, Usd};
+use crate::model::{Address, Fixed, NumError, PositionSide, Ratio, Rounding, Token, Usd};
 
 use super::risk::Exposure;
 
@@ -17,6 +17,7 @@ use super::risk::Exposure;
 /// with decisions.md 7's weights), and its leverage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Contribution {
+    pub wallet: Address,
     pub fraction: Fixed,
     pub value: Usd,
     pub leverage: Ratio,
@@ -24,6 +25,7 @@ pub struct Contribution {
 
 /// A tracked position's contribution (`None` when the trader's account is not positive).
 pub fn contribution(
+    wallet: Address,
     side: PositionSide,
     value: Usd,
     trader_account: Usd,
@@ -36,15 +38,17 @@ pub fn contribution(
     }
     let f = value.ratio_to(trader_account)?.checked_mul(copy_ratio)?.checked_mul(weight)?.fixed();
     let fraction = if side == PositionSide::Long { f } else { f.neg() };
-    Ok(Some(Contribution { fraction, value, leverage }))
+    Ok(Some(Contribution { wallet, fraction, value, leverage }))
 }
 
 /// A token's net line of the book: long minus short, and the value-weighted
-/// leverage of the positions behind it (the leverage the overlay's step 6 uses).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// leverage of the positions behind it (the leverage the overlay's step 6 uses),
+/// and each wallet's signed share (the intents' attribution).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct BookLine {
     pub net_fraction: Fixed,
     pub leverage: Ratio,
+    pub contributors: Vec<(Address, Fixed)>,
 }
 
 /// Nets a token's contributions (decisions.md 7: one position per token).
@@ -52,13 +56,16 @@ pub fn book_line(contributions: &[Contribution]) -> Result<BookLine, NumError> {
     let mut net = Fixed::ZERO;
     let mut value = Fixed::ZERO;
     let mut lev = Fixed::ZERO;
+    let mut contributors: BTreeMap<Address, Fixed> = BTreeMap::new();
     for c in contributions {
+        let e = contributors.entry(c.wallet).or_insert(Fixed::ZERO);
+        *e = e.checked_add(c.fraction)?;
         net = net.checked_add(c.fraction)?;
         value = value.checked_add(c.value.fixed())?;
         lev = lev.checked_add(c.leverage.fixed().checked_mul(c.value.fixed())?)?;
     }
     let leverage = if value.is_positive() { Ratio::new(lev.checked_div(value)?) } else { Ratio::ONE };
-    Ok(BookLine { net_fraction: net, leverage })
+    Ok(BookLine { net_fraction: net, leverage, contributors: contributors.into_iter().collect() })
 }
 
 /// A target position.
@@ -209,7 +216,7 @@ mod tests {
         Usd::from_int(n)
     }
     fn line(f: &str) -> BookLine {
-        BookLine { net_fraction: Fixed::parse(f).unwrap(), leverage: Ratio::from_int(3) }
+        BookLine { net_fraction: Fixed::parse(f).unwrap(), leverage: Ratio::from_int(3), contributors: vec![] }
     }
     fn book(lines: &[(&str, &str)]) -> BTreeMap<Token, BookLine> {
         lines.iter().map(|(t, f)| (tok(t), line(f))).collect()
@@ -265,9 +272,17 @@ mod tests {
     #[test]
     fn longs_and_shorts_net_per_token() {
         let c = |side, v: i64| {
-            contribution(side, usd(v), usd(100_000), Ratio::from_int(2), Ratio::lit(5, 1), Ratio::lit(5, 1))
-                .unwrap()
-                .unwrap()
+            contribution(
+                Address::from_bytes([1; 20]),
+                side,
+                usd(v),
+                usd(100_000),
+                Ratio::from_int(2),
+                Ratio::lit(5, 1),
+                Ratio::lit(5, 1),
+            )
+            .unwrap()
+            .unwrap()
         };
         let l = book_line(&[c(PositionSide::Long, 40_000), c(PositionSide::Short, 10_000)]).unwrap();
         assert_eq!(l.net_fraction, Fixed::parse("0.075").unwrap());

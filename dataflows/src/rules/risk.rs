@@ -181,6 +181,10 @@ impl Sizing {
             ("final_usd", self.final_usd.fixed()),
             ("slippage_percent", self.slippage_percent.fixed()),
         ];
+        // A clipped target (the index) had its leverage handled before: no resolution to show.
+        if self.resolved_leverage == Ratio::ZERO {
+            v.retain(|(k, _)| !k.ends_with("_leverage"));
+        }
         v.sort_by(|a, b| a.0.cmp(b.0));
         v.into_iter().map(|(k, x)| (k.to_string(), x)).collect()
     }

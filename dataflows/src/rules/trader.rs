@@ -65,6 +65,23 @@ pub struct Holding {
     pub isolated: bool,
 }
 
+/// One of a tracked wallet's current positions, as the strategies read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+pub struct TrackedPosition {
+    pub token: Token,
+    pub side: PositionSide,
+    /// Signed size.
+    pub size: crate::model::Size,
+    /// |value| at the mark.
+    pub value: crate::model::Usd,
+    pub entry_price: crate::model::Price,
+    pub leverage: Ratio,
+    pub margin_used: crate::model::Usd,
+    /// The position's last Open/Add/Reduce fill, or when it was first seen
+    /// (decisions.md 10: freshness counts from here).
+    pub last_action: TimeMs,
+}
+
 /// A wallet's standing: the score with its components, and the gate that made
 /// it ineligible (`None`: eligible).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
