@@ -59,8 +59,11 @@ pub enum Command {
     /// Download a backfill dataset: the top wallets' fills and states, daily leaderboards, and the
     /// candles and funding of the coins they traded. Resumable: run it again to continue.
     Fetch(FetchArgs),
-    /// Replay a dataset through the dataflows and write their changes over time (clusters.jsonl so far).
+    /// Replay a dataset through the dataflows: trader intelligence, every strategy's signals and the
+    /// order intents that passed the risk module, written to a run directory.
     Backfill {
+        #[command(flatten)]
+        source: ConfigSource,
         /// A dataset `mirrorflow import` reads.
         #[arg(long)]
         input: PathBuf,
@@ -70,6 +73,9 @@ pub enum Command {
         /// Timely workers; the output is identical for any count.
         #[arg(long, default_value_t = 1)]
         workers: usize,
+        /// A strategy to run (consensus, entry, index); repeatable. Default: those enabled in the config.
+        #[arg(long = "strategy")]
+        strategies: Vec<String>,
     },
 }
 

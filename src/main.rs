@@ -73,9 +73,9 @@ fn run(cli: &Cli, env: &BTreeMap<String, String>) -> anyhow::Result<ExitCode> {
             commands::import::run(path, format.as_deref())?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Backfill { input, out, workers } => {
-            init_logging(cli, None);
-            commands::backfill::run(input, out, *workers)?;
+        Command::Backfill { source, input, out, workers, strategies } => {
+            let loaded = load_and_init_logging(cli, source.config.as_deref(), env)?;
+            commands::backfill::run(&loaded.config, input, out, *workers, strategies)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Fetch(args) => {

@@ -1,17 +1,19 @@
 //! `mirrorflow backfill` on a venue export: the same bytes with one and two
-//! timely workers, and the venue's copy clusters (its persona ground truth:
-//! followers and their leader) found together.
+//! timely workers, the venue's copy clusters (its persona ground truth:
+//! followers and their leader) found together, and every strategy deciding
+//! and ordering within its caps.
 
 use std::collections::BTreeMap;
 use std::process::Command;
 
-fn backfill(input: &std::path::Path, out: &std::path::Path, workers: &str) {
+fn backfill(input: &std::path::Path, out: &std::path::Path, workers: &str, extra: &[&str]) {
     let o = Command::new(env!("CARGO_BIN_EXE_mirrorflow"))
         .args(["backfill", "--input"])
         .arg(input)
         .arg("--out")
         .arg(out)
         .args(["--workers", workers])
+        .args(extra)
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -24,15 +26,39 @@ fn backfill_is_identical_for_any_worker_count_and_finds_the_copy_clusters() {
     let cfg = connectors::sim::SimConfig { seed: 5, wallets: 40, tokens: 5, warmup_days: 20, ..Default::default() };
     // 20 days of warm-up and 10 after t0: a 30-day export.
     connectors::sim::export::export(cfg, 10, &export, &mut |_: &str, _: u64, _: u64| {}).unwrap();
+    // 40 wallets rarely give three independent clusters on a side: two make the
+    // consensus strategy decide here (the default stays 3).
+    let config = dir.path().join("mirrorflow.toml");
+    std::fs::write(&config, "[consensus]\nmin_clusters = 2\n").unwrap();
+    let config = config.to_str().unwrap();
     let (one, two) = (dir.path().join("w1"), dir.path().join("w2"));
-    backfill(&export, &one, "1");
-    backfill(&export, &two, "2");
-    for name in ["scores.jsonl", "tiers.jsonl", "allocations.jsonl", "clusters.jsonl", "cluster_pairs.jsonl"] {
+    backfill(&export, &one, "1", &["--config", config]);
+    backfill(&export, &two, "2", &["--config", config]);
+    for name in [
+        "scores.jsonl",
+        "tiers.jsonl",
+        "allocations.jsonl",
+        "clusters.jsonl",
+        "cluster_pairs.jsonl",
+        "signals.jsonl",
+        "orders.jsonl",
+        "report.json",
+    ] {
         let (a, b) = (std::fs::read(one.join(name)).unwrap(), std::fs::read(two.join(name)).unwrap());
         assert!(!a.is_empty(), "{name} is empty");
         assert!(a == b, "{name} differs between 1 and 2 workers");
     }
     let a = std::fs::read(one.join("clusters.jsonl")).unwrap();
+    strategies_decide_within_caps(&one);
+
+    // `--strategy` narrows the run to the named strategies.
+    let only = dir.path().join("entry-only");
+    backfill(&export, &only, "1", &["--config", config, "--strategy", "entry"]);
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(only.join("report.json")).unwrap()).unwrap();
+    let names: Vec<&String> = report["strategies"].as_object().unwrap().keys().collect();
+    assert_eq!(names, ["entry"], "{report}");
+    let text = std::fs::read_to_string(only.join("orders.jsonl")).unwrap();
+    assert!(text.lines().all(|l| l.contains("\"strategy\":\"entry\"")), "another strategy ordered");
 
     // Allocations: at every time, the held weights sum to at most 1 and none exceeds 40 %.
     let text = std::fs::read_to_string(one.join("allocations.jsonl")).unwrap();
@@ -94,4 +120,45 @@ fn backfill_is_identical_for_any_worker_count_and_finds_the_copy_clusters() {
         }
     }
     assert_eq!(found.len(), followers.len(), "followers found with their leader: {found:?} of {followers:?}");
+}
+
+/// Every strategy decided and ordered; the report counts what the files hold;
+/// no entry order is above the single-position cap of the account.
+fn strategies_decide_within_caps(out: &std::path::Path) {
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    let signals: Vec<serde_json::Value> = std::fs::read_to_string(out.join("signals.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let orders: Vec<serde_json::Value> = std::fs::read_to_string(out.join("orders.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for s in ["consensus", "entry", "index"] {
+        let n_signals = signals.iter().filter(|x| x["strategy"] == s).count();
+        let n_orders = orders.iter().filter(|x| x["strategy"] == s).count();
+        assert!(n_signals > 0 && n_orders > 0, "{s}: {n_signals} signals, {n_orders} orders");
+        assert_eq!(report["strategies"][s]["signals"], n_signals, "{s} in {report}");
+        assert_eq!(report["strategies"][s]["intents"], n_orders, "{s} in {report}");
+    }
+    // Refused sizes are signals with the risk gate that refused them, never orders.
+    assert!(signals.iter().all(|s| s["gate"].as_str().is_some_and(|g| !g.is_empty())));
+    let ids: std::collections::BTreeSet<&str> = orders.iter().map(|o| o["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), orders.len(), "intent ids repeat");
+    let capital = 100_000.0; // the backtest's default starting capital
+    for o in &orders {
+        assert_eq!(o["outcome"], "intent");
+        let kind = o["kind"].as_str().unwrap();
+        let (size, price): (f64, f64) =
+            (o["size"].as_str().unwrap().parse().unwrap(), o["price"].as_str().unwrap().parse().unwrap());
+        if kind == "open" || kind == "increase" {
+            assert!(size * price <= 0.10 * capital + 1e-6, "{o}");
+            assert!(size * price >= 10.0 - 1e-6, "{o}");
+            assert!(!o["attribution"].as_array().unwrap().is_empty(), "an entry names who caused it: {o}");
+        } else {
+            assert_eq!(o["reduce_only"], true, "{o}");
+        }
+    }
 }

@@ -1,23 +1,67 @@
-//! `mirrorflow backfill --input PATH --out DIR [--workers N]`: replays a dataset
-//! through the dataflows built so far and writes their changes over time to the
-//! run directory, in canonical order (DESIGN §7): the same bytes for any worker
-//! count. So far the trader intelligence: `scores.jsonl` (standings: score
-//! components, pace, the gate that made a wallet ineligible), `tiers.jsonl`,
-//! `clusters.jsonl`, `cluster_pairs.jsonl` (the overlaps behind them) and
-//! `allocations.jsonl`.
+//! `mirrorflow backfill --input PATH --out DIR [--config F] [--strategy S …]
+//! [--workers N]`: replays a dataset through the brain and writes what it
+//! decided over time to the run directory, in canonical order (DESIGN §7): the
+//! same bytes for any worker count. Trader intelligence: `scores.jsonl`
+//! (standings: score components, pace, the gate that made a wallet
+//! ineligible), `tiers.jsonl`, `clusters.jsonl`, `cluster_pairs.jsonl` (the
+//! overlaps behind them) and `allocations.jsonl`. Trading: `signals.jsonl`
+//! (every decision with its gate and numbers), `orders.jsonl` (every intent
+//! that passed the risk module; `outcome` is `intent` until the paper
+//! executor fills them) and `report.json` (counts per strategy and gate).
+//!
+//! Fill assumptions of this replay: a trade's price is also the token's mark
+//! at that time (beside the dataset's own marks and candles), and our account
+//! starts at `backtest.start_capital_usd` with no positions.
 
 use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
-use anyhow::Context;
-use dataflows::intel::feed::Input;
-use dataflows::intel::replay::{Change, replay};
+use std::collections::BTreeMap;
+
+use anyhow::{Context, bail};
+use dataflows::feed::Input;
+use dataflows::model::ids::keccak256;
+use dataflows::model::{MarkPrice, OrderIntent, Signal, Strategy};
+use dataflows::replay::{Change, replay};
+use dataflows::trading::Params;
 use serde_json::{Value, json};
 
+use crate::config::Config;
 use crate::ingest::{Event, history};
 
-pub fn run(input: &Path, out: &Path, workers: usize) -> anyhow::Result<()> {
+/// The strategies to run: those named (each must exist), else the config's.
+fn strategies(config: &Config, named: &[String]) -> anyhow::Result<Vec<Strategy>> {
+    if named.is_empty() {
+        return Ok(config.strategies.enabled.clone());
+    }
+    let mut out = Vec::new();
+    for n in named {
+        let Some(s) = Strategy::from_name(n) else {
+            bail!("--strategy {n:?}: unknown strategy (expected consensus, entry or index)");
+        };
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    Ok(out)
+}
+
+/// The trading parameters of a run.
+pub fn params(config: &Config, enabled: Vec<Strategy>) -> Params {
+    Params {
+        enabled,
+        risk: config.risk.clone(),
+        exits: config.exits.clone(),
+        entry: config.entry.clone(),
+        consensus: config.consensus.clone(),
+        index: config.index.clone(),
+        execution: config.execution.clone(),
+    }
+}
+
+pub fn run(config: &Config, input: &Path, out: &Path, workers: usize, named: &[String]) -> anyhow::Result<()> {
+    let enabled = strategies(config, named)?;
     let started = Instant::now();
     let mut shown = 0;
     let h = history::load(
@@ -32,18 +76,27 @@ pub fn run(input: &Path, out: &Path, workers: usize) -> anyhow::Result<()> {
         },
         |_, _| {},
     )?;
-    let inputs: Vec<Input> = h
-        .events
-        .iter()
-        .filter_map(|s| match &s.event {
-            Event::Fill(f) => Some(Input::Fill(f.clone())),
-            Event::Position(p) => Some(Input::Position(p.clone())),
-            Event::Account(a) => Some(Input::Account(a.clone())),
-            Event::Leaderboard(r) => Some(Input::Leaderboard(r.clone())),
-            _ => None,
-        })
-        .collect();
-    let outputs = replay(&inputs, workers).map_err(anyhow::Error::msg)?;
+    let mut inputs: Vec<Input> = Vec::with_capacity(h.events.len() * 2 + 1);
+    for s in &h.events {
+        match &s.event {
+            Event::Fill(f) => {
+                inputs.push(Input::Fill(f.clone()));
+                // A trade's price is the market at that time.
+                inputs.push(Input::Mark(MarkPrice { time_ms: f.time_ms, token: f.token, price: f.price }));
+            }
+            Event::Position(p) => inputs.push(Input::Position(p.clone())),
+            Event::Account(a) => inputs.push(Input::Account(a.clone())),
+            Event::Leaderboard(r) => inputs.push(Input::Leaderboard(r.clone())),
+            Event::Mark(m) => inputs.push(Input::Mark(m.clone())),
+            Event::PriceStatus(p) => inputs.push(Input::PriceStatus(*p)),
+            Event::Funding(_) => {}
+        }
+    }
+    if let Some(first) = inputs.iter().map(Input::time).min() {
+        inputs.push(Input::OwnAccount { time_ms: first, value: config.backtest.start_capital_usd });
+    }
+    let params = params(config, enabled.clone());
+    let outputs = replay(&inputs, workers, &params).map_err(anyhow::Error::msg)?;
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let counts = [
         write(out, "scores.jsonl", &outputs.standings, |s| json!({ "standing": s }))?,
@@ -62,12 +115,106 @@ pub fn run(input: &Path, out: &Path, workers: usize) -> anyhow::Result<()> {
             |w| json!({ "raw": w.raw, "capped": w.capped, "final": w.final_weight }),
         )?,
     ];
+    write_lines(&out.join("signals.jsonl"), outputs.signals.iter().map(signal_json))?;
+    write_lines(&out.join("orders.jsonl"), outputs.intents.iter().map(intent_json))?;
+    let report = report(config, &enabled, &outputs.signals, &outputs.intents, inputs.len())?;
+    std::fs::write(out.join("report.json"), serde_json::to_string_pretty(&report)? + "\n")
+        .with_context(|| format!("cannot write {}", out.join("report.json").display()))?;
     println!("events: {}", inputs.len());
     for (name, n) in ["score", "tier", "cluster", "cluster pair", "allocation"].iter().zip(counts) {
         println!("{name} changes: {n}");
     }
+    for s in &enabled {
+        let signals = outputs.signals.iter().filter(|x| x.strategy == *s).count();
+        let intents = outputs.intents.iter().filter(|x| x.strategy == *s).count();
+        println!("{s}: {signals} signals, {intents} order intents");
+    }
     println!("out: {}", out.display());
     println!("took {:.1} s with {workers} worker(s)", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// A signal as one JSON line: its numbers as an object.
+fn signal_json(s: &Signal) -> Value {
+    let numbers: serde_json::Map<String, Value> = s.numbers.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+    json!({
+        "time_ms": s.time_ms,
+        "strategy": s.strategy,
+        "token": s.token,
+        "side": s.side,
+        "wallet": s.wallet.map(|w| w.canonical()),
+        "decision": s.decision,
+        "gate": s.gate,
+        "numbers": numbers,
+    })
+}
+
+/// An order intent as one JSON line.
+fn intent_json(i: &OrderIntent) -> Value {
+    let attribution: Vec<Value> = i
+        .attribution
+        .iter()
+        .map(|a| json!({ "wallet": a.wallet.canonical(), "cluster": a.cluster.map(|c| c.canonical()), "weight": a.weight }))
+        .collect();
+    json!({
+        "time_ms": i.time_ms,
+        "strategy": i.strategy,
+        "token": i.token,
+        "id": i.id.to_string(),
+        "kind": i.kind,
+        "side": i.side,
+        "size": i.size,
+        "price": i.price,
+        "order_type": i.order_type,
+        "reduce_only": i.reduce_only,
+        "leverage": i.leverage,
+        "reason": i.reason,
+        "attribution": attribution,
+        "outcome": "intent",
+    })
+}
+
+/// The minimal report: per strategy, its signal and intent counts and the
+/// signals per gate; the config hash and version.
+fn report(
+    config: &Config,
+    enabled: &[Strategy],
+    signals: &[Signal],
+    intents: &[OrderIntent],
+    events: usize,
+) -> anyhow::Result<Value> {
+    let mut strategies = serde_json::Map::new();
+    for s in enabled {
+        let mut gates: BTreeMap<&str, u64> = BTreeMap::new();
+        for x in signals.iter().filter(|x| x.strategy == *s) {
+            *gates.entry(x.gate.as_str()).or_default() += 1;
+        }
+        strategies.insert(
+            s.name().to_string(),
+            json!({
+                "signals": signals.iter().filter(|x| x.strategy == *s).count(),
+                "intents": intents.iter().filter(|x| x.strategy == *s).count(),
+                "signals_by_gate": gates,
+            }),
+        );
+    }
+    let canonical = toml::to_string(config).context("cannot serialize the configuration")?;
+    Ok(json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "config_hash": hex::encode(keccak256(canonical.as_bytes())),
+        "events": events,
+        "strategies": strategies,
+    }))
+}
+
+fn write_lines(path: &Path, lines: impl Iterator<Item = Value>) -> anyhow::Result<()> {
+    let mut file = std::io::BufWriter::new(
+        std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
+    );
+    for line in lines {
+        writeln!(file, "{line}")?;
+    }
+    file.flush()?;
     Ok(())
 }
 
