@@ -341,6 +341,11 @@ impl Desk {
         times.into_iter().filter(|t| *t > now).min()
     }
 
+    /// A refusal: the gate that refused and the numbers it compared.
+    fn skip(&self, topic: Topic, gate: &str, numbers: Vec<(String, Fixed)>) -> Signal {
+        self.signal(topic, Decision::Skip, gate, numbers)
+    }
+
     fn signal(&self, topic: Topic, decision: Decision, gate: &str, numbers: Vec<(String, Fixed)>) -> Signal {
         let Topic(strategy, token, side, wallet) = topic;
         Signal {
@@ -440,9 +445,8 @@ impl Desk {
                             EntryOrder::Market => Pricing::Market(self.params.entry.market_max_slippage_percent),
                             EntryOrder::Limit => Pricing::LimitPercent(Ratio::ZERO),
                             EntryOrder::Skip(code) => {
-                                out.signals.push(self.signal(
+                                out.signals.push(self.skip(
                                     Topic(Strategy::Consensus, token, pending.side, None),
-                                    Decision::Skip,
                                     code,
                                     numbers(&nums),
                                 ));
@@ -537,9 +541,8 @@ impl Desk {
                     self.deferred.insert((due, f), s);
                 }
                 Ok(Err(skip)) => {
-                    out.signals.push(self.signal(
+                    out.signals.push(self.skip(
                         Topic(Strategy::Entry, f.token, side, Some(f.wallet)),
-                        Decision::Skip,
                         skip.code,
                         skip.numbers,
                     ));
@@ -585,9 +588,8 @@ impl Desk {
             match decide(&s, &ctx, &cfg, &self.params.risk) {
                 Ok(Verdict::Defer(at)) => _ = self.deferred.insert((at, f), s),
                 Ok(Verdict::Skip(skip)) => {
-                    out.signals.push(self.signal(
+                    out.signals.push(self.skip(
                         Topic(Strategy::Entry, f.token, s.side, Some(f.wallet)),
-                        Decision::Skip,
                         skip.code,
                         skip.numbers,
                     ));
@@ -658,9 +660,8 @@ impl Desk {
         for (token, x) in raw {
             if others.contains(&token) {
                 let nums = numbers(&[("target_usd", x.usd.fixed())]);
-                out.signals.push(self.signal(
+                out.signals.push(self.skip(
                     Topic(Strategy::Index, token, x.side, None),
-                    Decision::Skip,
                     "SKIP_TOKEN_HELD_BY_OTHER_STRATEGY",
                     nums,
                 ));
@@ -681,9 +682,8 @@ impl Desk {
         let Ok(plan) = diff(&goal, &holdings, &self.params.index) else { return };
         for b in plan.banded {
             let side = holdings.get(&b.token).map(|e| e.side).unwrap_or(PositionSide::Long);
-            out.signals.push(self.signal(
+            out.signals.push(self.skip(
                 Topic(Strategy::Index, b.token, side, None),
-                Decision::Skip,
                 "SKIP_WITHIN_BAND",
                 numbers(&[("change", b.change.fixed())]),
             ));
@@ -693,12 +693,7 @@ impl Desk {
                 Some(p) => p,
                 None => {
                     let side = goal.get(&token).map(|g| g.side).unwrap_or(PositionSide::Long);
-                    out.signals.push(self.signal(
-                        Topic(Strategy::Index, token, side, None),
-                        Decision::Skip,
-                        "SKIP_STALE_PRICE",
-                        vec![],
-                    ));
+                    out.signals.push(self.skip(Topic(Strategy::Index, token, side, None), "SKIP_STALE_PRICE", vec![]));
                     continue;
                 }
             };
@@ -794,9 +789,8 @@ impl Desk {
             let Some(p) = self.world.own.get(&token).copied() else { continue };
             // One exit per position at a time: the first (highest-priority) wins.
             if self.exits_sent.contains_key(&token) {
-                out.signals.push(self.signal(
+                out.signals.push(self.skip(
                     Topic(strategy, token, side, p.origin.wallet),
-                    Decision::Skip,
                     "SKIP_EXIT_IN_FLIGHT",
                     vec![],
                 ));
@@ -810,9 +804,8 @@ impl Desk {
                 Ok(Reduction::Full) => IntentKind::Close,
                 Ok(Reduction::Part(_)) => IntentKind::Decrease,
                 _ => {
-                    out.signals.push(self.signal(
+                    out.signals.push(self.skip(
                         Topic(strategy, token, side, p.origin.wallet),
-                        Decision::Skip,
                         "RISK_BELOW_MINIMUM",
                         nums,
                     ));
@@ -873,23 +866,13 @@ impl Desk {
                 continue;
             };
             if self.exits_sent.contains_key(&token) {
-                out.signals.push(self.signal(
-                    Topic(strategy, token, side, wallet),
-                    Decision::Skip,
-                    "SKIP_EXIT_IN_FLIGHT",
-                    numbers,
-                ));
+                out.signals.push(self.skip(Topic(strategy, token, side, wallet), "SKIP_EXIT_IN_FLIGHT", numbers));
                 continue;
             }
             if let Some(until) = self.cooldowns.get(&(token, side)) {
                 numbers.push(("cooldown_until_ms".into(), Fixed::from_int(*until as i64)));
                 numbers.sort();
-                out.signals.push(self.signal(
-                    Topic(strategy, token, side, wallet),
-                    Decision::Skip,
-                    "SKIP_REENTRY_COOLDOWN",
-                    numbers,
-                ));
+                out.signals.push(self.skip(Topic(strategy, token, side, wallet), "SKIP_REENTRY_COOLDOWN", numbers));
                 continue;
             }
             let sized: Result<(Sizing, Ratio), _> = match *sizer {
@@ -906,7 +889,7 @@ impl Desk {
                         crate::rules::risk::RiskError::NonPositiveBase(_) => "SKIP_SIZE_ZERO",
                         _ => "RISK_ERROR",
                     };
-                    out.signals.push(self.signal(Topic(strategy, token, side, wallet), Decision::Skip, code, numbers));
+                    out.signals.push(self.skip(Topic(strategy, token, side, wallet), code, numbers));
                     continue;
                 }
             };
@@ -916,16 +899,11 @@ impl Desk {
             }
             numbers.sort();
             if let Some(r) = s.refusal {
-                out.signals.push(self.signal(Topic(strategy, token, side, wallet), Decision::Skip, r.code(), numbers));
+                out.signals.push(self.skip(Topic(strategy, token, side, wallet), r.code(), numbers));
                 continue;
             }
             if s.final_usd < floor {
-                out.signals.push(self.signal(
-                    Topic(strategy, token, side, wallet),
-                    Decision::Skip,
-                    "SKIP_SIZE_TOO_SMALL",
-                    numbers,
-                ));
+                out.signals.push(self.skip(Topic(strategy, token, side, wallet), "SKIP_SIZE_TOO_SMALL", numbers));
                 continue;
             }
             // Rounded down: the order's notional never exceeds what the risk module allowed.
