@@ -78,8 +78,40 @@ fn changes<T: Ord + Clone>(sink: &Sink<T>) -> Vec<Change<T>> {
         .collect()
 }
 
+/// What answers the brain's order intents during a replay — the paper
+/// executor in a backfill. Worker 0 drives it: it sees every input as it is
+/// fed, receives the intents of each step, and says when it next has
+/// something to feed back (our own positions and account after a fill), so
+/// exits and caps see the account the intents produced.
+pub trait Venue: Send {
+    /// An input about to be fed at its time (marks are what it fills at).
+    fn observe(&mut self, input: &Input);
+    /// Intents the brain decided in the step that processed time `now`.
+    fn submit(&mut self, now: TimeMs, intents: &[OrderIntent]);
+    /// The earliest time it has something due, if any.
+    fn next_due(&self) -> Option<TimeMs>;
+    /// Everything due at or before `now`, stamped `now`, in feed order.
+    fn due(&mut self, now: TimeMs) -> Vec<Input>;
+}
+
+/// A venue shared with the worker that drives it.
+pub type SharedVenue = Arc<Mutex<dyn Venue>>;
+
 /// Runs `inputs` (any order; sorted here by time, stably) through the brain.
 pub fn replay(inputs: &[Input], workers: usize, params: &Params) -> Result<Outputs, String> {
+    replay_with(inputs, workers, params, None)
+}
+
+/// [`replay`] with a venue answering the intents: the next time fed is the
+/// earlier of the next input and the venue's next due event, so what the
+/// venue feeds back lands between the inputs, at its own time (or at the
+/// next time fed, when a decision came from the desk's own wakeup since).
+pub fn replay_with(
+    inputs: &[Input],
+    workers: usize,
+    params: &Params,
+    venue: Option<SharedVenue>,
+) -> Result<Outputs, String> {
     let mut sorted: Vec<Input> =
         inputs.iter().filter(|i| !matches!(i, Input::Tick(_) | Input::Now(_))).cloned().collect();
     sorted.sort_by_key(Input::time);
@@ -106,6 +138,7 @@ pub fn replay(inputs: &[Input], workers: usize, params: &Params) -> Result<Outpu
     let sinks: (Sink<Standing>, Sink<Tier>, Sink<Address>, Sink<Weights>) = Default::default();
     let pair_sink: Sink<(Address, Overlap)> = Default::default();
     let pair_shared = pair_sink.clone();
+    let fresh_shared: Arc<Mutex<Vec<OrderIntent>>> = Default::default();
     let shared = sinks.clone();
     let config = timely::Config::process(workers.max(1));
     let guards = timely::execute(config, move |worker| {
@@ -115,35 +148,78 @@ pub fn replay(inputs: &[Input], workers: usize, params: &Params) -> Result<Outpu
         // One probe over every output: an epoch is done when all of them have passed it.
         let probe = timely::dataflow::ProbeHandle::<u64>::new();
         let (ss, is) = (signal_shared.clone(), intent_shared.clone());
-        worker.dataflow::<u64, _, _>(|scope| {
+        let next_wakeup = worker.dataflow::<u64, _, _>(|scope| {
             let b = brain(scope, &mut sessions, &params);
+            let next_wakeup = b.decisions.next_wakeup.clone();
             let views = b.views;
             b.decisions.signals.probe_with(&probe).inspect(move |(d, t, r)| {
                 ss.lock().unwrap_or_else(|e| e.into_inner()).push((d.clone(), *t, *r));
             });
+            let fresh = fresh_shared.clone();
             b.decisions.intents.probe_with(&probe).inspect(move |(d, t, r)| {
                 is.lock().unwrap_or_else(|e| e.into_inner()).push((d.clone(), *t, *r));
+                if *r > 0 {
+                    fresh.lock().unwrap_or_else(|e| e.into_inner()).push(d.clone());
+                }
             });
             collect(views.standings.probe_with(&probe), s);
             collect(views.tiers.probe_with(&probe), t);
             collect(views.clusters.probe_with(&probe), c);
             collect(views.pairs.probe_with(&probe).map(|((a, b), o)| (a, (b, o))), pair_shared.clone());
             collect(views.allocations.probe_with(&probe), a);
+            next_wakeup
         });
-        // Worker 0 feeds every input; the others only advance their (empty) sessions.
+        // Worker 0 feeds every input and drives the venue; the others close
+        // their (empty) sessions at once, so worker 0's alone hold time back.
+        if index != 0 {
+            drop(sessions);
+            while !probe.done() {
+                worker.step_or_park(None);
+            }
+            return;
+        }
         let mut feeder = Feeder::default();
         let all = &sorted;
         let mut i = 0;
-        while i < all.len() {
-            let now = all[i].time();
+        let lock = |v: &SharedVenue| v.lock().unwrap_or_else(|e| e.into_inner()).next_due();
+        let mut frontier = 0;
+        loop {
+            let next_input = all.get(i).map(Input::time);
+            // With a venue, the desk's own deadlines are steps too: what it
+            // decides there reaches the venue at that time, not at the next input.
+            let wakeup = venue.as_ref().and_then(|_| next_wakeup.get()).filter(|_| i < all.len());
+            let next_due = [venue.as_ref().and_then(lock), wakeup].into_iter().flatten().min().map(|t| t.max(frontier));
+            let now = match (next_input, next_due) {
+                (Some(a), Some(b)) => a.min(b),
+                (Some(a), None) | (None, Some(a)) => a,
+                (None, None) => break,
+            };
+            let start = i;
             while i < all.len() && all[i].time() == now {
-                if index == 0 {
-                    feeder.apply(&mut sessions, &all[i], now);
-                }
                 i += 1;
             }
-            feeder.advance_to(&mut sessions, now + 1);
-            worker.step_while(|| probe.less_than(&(now + 1)));
+            if let Some(v) = &venue {
+                let mut v = v.lock().unwrap_or_else(|e| e.into_inner());
+                for input in &all[start..i] {
+                    v.observe(input);
+                }
+                for input in v.due(now) {
+                    feeder.apply(&mut sessions, &input, now);
+                }
+            }
+            for input in &all[start..i] {
+                feeder.apply(&mut sessions, input, now);
+            }
+            frontier = now + 1;
+            feeder.advance_to(&mut sessions, frontier);
+            worker.step_while(|| probe.less_than(&frontier));
+            if let Some(v) = &venue {
+                let mut fresh = std::mem::take(&mut *fresh_shared.lock().unwrap_or_else(|e| e.into_inner()));
+                if !fresh.is_empty() {
+                    fresh.sort_by_key(|a| (a.time_ms, a.strategy, a.token, a.id));
+                    v.lock().unwrap_or_else(|e| e.into_inner()).submit(now, &fresh);
+                }
+            }
         }
     })
     .map_err(|e| format!("timely: {e}"))?;

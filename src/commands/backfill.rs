@@ -6,28 +6,31 @@
 //! ineligible), `tiers.jsonl`, `clusters.jsonl`, `cluster_pairs.jsonl` (the
 //! overlaps behind them) and `allocations.jsonl`. Trading: `signals.jsonl`
 //! (every decision with its gate and numbers), `orders.jsonl` (every intent
-//! that passed the risk module; `outcome` is `intent` until the paper
-//! executor fills them) and `report.json` (counts per strategy and gate).
+//! that passed the risk module, with the paper executor's outcome and fill)
+//! and `report.json` (counts per strategy and gate).
 //!
 //! Fill assumptions of this replay: a trade's price is also the token's mark
-//! at that time (beside the dataset's own marks and candles), and our account
-//! starts at `backtest.start_capital_usd` with no positions.
-
-use std::io::Write;
-use std::path::Path;
-use std::time::Instant;
+//! at that time (beside the dataset's own marks and candles); our account
+//! starts at `backtest.start_capital_usd` with no positions; the paper
+//! executor (`executor::paper`, `[simulation]`) fills the intents and its fills
+//! come back as our positions, so exits and caps act on them.
 
 use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use anyhow::{Context, bail};
 use dataflows::feed::Input;
 use dataflows::model::ids::keccak256;
-use dataflows::model::{MarkPrice, OrderIntent, Signal, Strategy};
-use dataflows::replay::{Change, replay};
+use dataflows::model::{IntentId, MarkPrice, OrderIntent, Signal, Strategy};
+use dataflows::replay::{Change, SharedVenue, replay_with};
 use dataflows::trading::Params;
 use serde_json::{Value, json};
 
 use crate::config::Config;
+use crate::executor::paper::{Execution, Outcome, PaperVenue};
 use crate::ingest::{Event, history};
 
 /// The strategies to run: those named (each must exist), else the config's.
@@ -92,11 +95,19 @@ pub fn run(config: &Config, input: &Path, out: &Path, workers: usize, named: &[S
             Event::Funding(_) => {}
         }
     }
-    if let Some(first) = inputs.iter().map(Input::time).min() {
-        inputs.push(Input::OwnAccount { time_ms: first, value: config.backtest.start_capital_usd });
-    }
+    // The paper executor fills the intents and reports our account, from
+    // the start capital at the first event on.
+    let first = inputs.iter().map(Input::time).min().unwrap_or(0);
+    let venue = Arc::new(Mutex::new(PaperVenue::new(
+        config.simulation.clone(),
+        config.execution.limit_order_timeout_secs,
+        config.backtest.start_capital_usd,
+        first,
+    )));
     let params = params(config, enabled.clone());
-    let outputs = replay(&inputs, workers, &params).map_err(anyhow::Error::msg)?;
+    let shared: SharedVenue = venue.clone();
+    let outputs = replay_with(&inputs, workers, &params, Some(shared)).map_err(anyhow::Error::msg)?;
+    let executions = venue.lock().map_err(|_| anyhow::anyhow!("the paper executor panicked"))?.executions();
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let counts = [
         write(out, "scores.jsonl", &outputs.standings, |s| json!({ "standing": s }))?,
@@ -116,8 +127,8 @@ pub fn run(config: &Config, input: &Path, out: &Path, workers: usize, named: &[S
         )?,
     ];
     write_lines(&out.join("signals.jsonl"), outputs.signals.iter().map(signal_json))?;
-    write_lines(&out.join("orders.jsonl"), outputs.intents.iter().map(intent_json))?;
-    let report = report(config, &enabled, &outputs.signals, &outputs.intents, inputs.len())?;
+    write_lines(&out.join("orders.jsonl"), outputs.intents.iter().map(|i| intent_json(i, executions.get(&i.id))))?;
+    let report = report(config, &enabled, &outputs.signals, &outputs.intents, &executions, inputs.len())?;
     std::fs::write(out.join("report.json"), serde_json::to_string_pretty(&report)? + "\n")
         .with_context(|| format!("cannot write {}", out.join("report.json").display()))?;
     println!("events: {}", inputs.len());
@@ -149,28 +160,38 @@ fn signal_json(s: &Signal) -> Value {
     })
 }
 
-/// An order intent as one JSON line.
-fn intent_json(i: &OrderIntent) -> Value {
+/// An order intent as one JSON line, with what the paper executor made of it.
+fn intent_json(i: &OrderIntent, execution: Option<&Execution>) -> Value {
     let attribution: Vec<Value> = i
         .attribution
         .iter()
         .map(|a| json!({ "wallet": a.wallet.canonical(), "cluster": a.cluster.map(|c| c.canonical()), "weight": a.weight }))
         .collect();
+    let notional = i.price.notional(i.size).ok();
     json!({
         "time_ms": i.time_ms,
         "strategy": i.strategy,
         "token": i.token,
         "id": i.id.to_string(),
+        "cloid": i.id.cloid(0).to_string(),
         "kind": i.kind,
         "side": i.side,
         "size": i.size,
         "price": i.price,
+        "notional_usd": notional,
         "order_type": i.order_type,
         "reduce_only": i.reduce_only,
         "leverage": i.leverage,
         "reason": i.reason,
         "attribution": attribution,
-        "outcome": "intent",
+        "outcome": execution.map(|e| e.outcome),
+        "fill": execution.filter(|e| e.time_ms.is_some() && e.price.is_some()).map(|e| json!({
+            "time_ms": e.time_ms,
+            "price": e.price,
+            "size": e.size,
+            "fee": e.fee,
+            "closed_pnl": e.closed_pnl,
+        })),
     })
 }
 
@@ -181,6 +202,7 @@ fn report(
     enabled: &[Strategy],
     signals: &[Signal],
     intents: &[OrderIntent],
+    executions: &BTreeMap<IntentId, Execution>,
     events: usize,
 ) -> anyhow::Result<Value> {
     let mut strategies = serde_json::Map::new();
@@ -189,12 +211,18 @@ fn report(
         for x in signals.iter().filter(|x| x.strategy == *s) {
             *gates.entry(x.gate.as_str()).or_default() += 1;
         }
+        let mut outcomes: BTreeMap<String, u64> = BTreeMap::new();
+        for i in intents.iter().filter(|x| x.strategy == *s) {
+            let o = executions.get(&i.id).map(|e| e.outcome).unwrap_or(Outcome::Open);
+            *outcomes.entry(json!(o).as_str().unwrap_or_default().to_string()).or_default() += 1;
+        }
         strategies.insert(
             s.name().to_string(),
             json!({
                 "signals": signals.iter().filter(|x| x.strategy == *s).count(),
                 "intents": intents.iter().filter(|x| x.strategy == *s).count(),
                 "signals_by_gate": gates,
+                "intents_by_outcome": outcomes,
             }),
         );
     }

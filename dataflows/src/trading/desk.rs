@@ -796,7 +796,9 @@ impl Desk {
                 ));
                 continue;
             }
-            let value = account.token(&token);
+            // The position itself at the exit's price: reservations of
+            // entries in flight are not ours to reduce.
+            let Ok(value) = price.notional(p.size).map(Usd::abs) else { continue };
             let Ok(usd) = value.checked_mul_ratio(fraction) else { continue };
             let nums =
                 numbers(&[("fraction", fraction.fixed()), ("position_usd", value.fixed()), ("price", price.fixed())]);
@@ -815,8 +817,10 @@ impl Desk {
             let size = if kind == IntentKind::Close {
                 p.size.abs()
             } else {
+                // Never more than the position (a truncated half of a
+                // truncated half must not leave dust behind).
                 match usd.fixed().checked_mul_div(Fixed::ONE, price.fixed(), crate::model::Rounding::TowardZero) {
-                    Ok(s) => crate::model::Size::new(s),
+                    Ok(s) => crate::model::Size::new(s).min(p.size.abs()),
                     Err(_) => continue,
                 }
             };

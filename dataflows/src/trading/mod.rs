@@ -97,6 +97,8 @@ pub struct Decisions<'s> {
     pub signals: VecCollection<'s, u64, Signal>,
     /// Every order intent that passed the risk module (events).
     pub intents: VecCollection<'s, u64, OrderIntent>,
+    /// When the desk next decides on its own (see [`operator::NextWakeup`]).
+    pub next_wakeup: operator::NextWakeup,
 }
 
 /// Builds the strategies, the risk module and the exits over the
@@ -142,6 +144,6 @@ pub fn trading<'s>(
         clusters: views.clusters.clone(),
         fills: i.tracked_fills,
     });
-    let (signals, intents) = operator::desk(facts, params.clone());
-    Decisions { consensus, book, signals, intents }
+    let (signals, intents, next_wakeup) = operator::desk(facts, params.clone());
+    Decisions { consensus, book, signals, intents, next_wakeup }
 }

@@ -5,7 +5,9 @@
 //! time without a clock ticking every minute. The output are events — each
 //! signal and intent is inserted at its time and never retracted.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use differential_dataflow::{AsCollection, VecCollection};
 use serde::{Deserialize, Serialize};
@@ -26,10 +28,24 @@ enum Decided {
 }
 
 type Out = CapacityContainerBuilder<Vec<(Decided, u64, isize)>>;
-type Decisions<'s> = (VecCollection<'s, u64, Signal>, VecCollection<'s, u64, OrderIntent>);
+type Decisions<'s> = (VecCollection<'s, u64, Signal>, VecCollection<'s, u64, OrderIntent>, NextWakeup);
+
+/// The desk's earliest pending deadline (`u64::MAX`: none), on the worker
+/// that runs it. A driver that answers intents (a replay with a paper venue)
+/// steps to it, so an intent decided between inputs is sent at its own time.
+#[derive(Debug, Clone, Default)]
+pub struct NextWakeup(Rc<Cell<u64>>);
+
+impl NextWakeup {
+    pub fn get(&self) -> Option<u64> {
+        Some(self.0.get()).filter(|t| *t != u64::MAX && *t != 0)
+    }
+}
 
 /// The signals and intents of the desk over `facts`.
 pub fn desk<'s>(facts: VecCollection<'s, u64, Fact>, params: Params) -> Decisions<'s> {
+    let next_wakeup = NextWakeup::default();
+    let hint = next_wakeup.clone();
     let decided = facts
         .inner
         .unary_frontier::<Out, _, _, _>(Exchange::new(|_: &(Fact, u64, isize)| 0), "Desk", move |_cap, _info| {
@@ -66,6 +82,7 @@ pub fn desk<'s>(facts: VecCollection<'s, u64, Fact>, params: Params) -> Decision
                         session.give((Decided::Intent(i), t, 1));
                     }
                 }
+                hint.0.set(pending.keys().next().copied().unwrap_or(u64::MAX));
             }
         })
         .as_collection();
@@ -77,5 +94,5 @@ pub fn desk<'s>(facts: VecCollection<'s, u64, Fact>, params: Params) -> Decision
         Decided::Intent(i) => Some(i),
         Decided::Signal(_) => None,
     });
-    (signals, intents)
+    (signals, intents, next_wakeup)
 }
