@@ -54,6 +54,11 @@ proptest! {
         prop_assert_eq!(serde_json::from_str::<Fixed>(&json).unwrap(), x);
         let bin = rmp_serde::to_vec(&x).unwrap();
         prop_assert_eq!(rmp_serde::from_slice::<Fixed>(&bin).unwrap(), x);
+        // Inside an internally tagged enum serde buffers the value and calls
+        // it human readable: the binary form must still read back.
+        let tagged = dataflows::model::OrderType::Market { max_slippage_percent: dataflows::model::Ratio::new(x) };
+        let bin = rmp_serde::to_vec_named(&tagged).unwrap();
+        prop_assert_eq!(rmp_serde::from_slice::<dataflows::model::OrderType>(&bin).unwrap(), tagged);
     }
 
     #[test]

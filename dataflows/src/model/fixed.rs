@@ -429,6 +429,16 @@ impl Visitor<'_> for FixedVisitor {
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Fixed, E> {
         Fixed::parse(v).map_err(E::custom)
     }
+    /// The binary form (the raw `i128`, big-endian, as MessagePack writes it)
+    /// reaching this visitor through serde's buffering, which says "human
+    /// readable" — inside an internally tagged enum such as `OrderType`.
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Fixed, E> {
+        let raw: [u8; 16] = v.try_into().map_err(|_| E::invalid_length(v.len(), &"16 bytes"))?;
+        match i128::from_be_bytes(raw) {
+            i128::MIN => Err(E::custom("fixed-point value out of range")),
+            raw => Ok(Fixed(raw)),
+        }
+    }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Fixed, E> {
         Ok(Fixed::from_int(v))
     }
