@@ -249,6 +249,10 @@ pub struct Desk {
     /// No re-entry of (token, side) before this time (decisions.md 7).
     cooldowns: BTreeMap<(Token, PositionSide), TimeMs>,
     in_flight: BTreeMap<Token, InFlight>,
+    /// Positions worth less than the order minimum whose exit was refused:
+    /// no order can reduce or close them, so they are left alone (no signal
+    /// a minute) until they change or their value reaches the minimum again.
+    unsellable: BTreeMap<Token, OwnPosition>,
     last_rebalance: Option<TimeMs>,
 }
 
@@ -273,6 +277,7 @@ impl Desk {
             exits_sent: BTreeMap::new(),
             cooldowns: BTreeMap::new(),
             in_flight: BTreeMap::new(),
+            unsellable: BTreeMap::new(),
             last_rebalance: None,
         }
     }
@@ -368,9 +373,18 @@ impl Desk {
             let current = self.world.own.get(t).copied();
             now < *until && current.map(|p| p.size) == seen.map(|p| p.size)
         });
+        let min = self.params.risk.min_order_usd;
+        let world = &self.world;
+        self.unsellable.retain(|t, p| {
+            let value = world.marks.get(t).and_then(|m| m.notional(p.size).ok()).map(Usd::abs);
+            world.own.get(t) == Some(p) && value.is_some_and(|v| v < min)
+        });
         let own: Vec<OwnPosition> = self.world.own.values().copied().collect();
         for p in own {
             let Some(side) = p.side() else { continue };
+            if self.unsellable.contains_key(&p.token) {
+                continue;
+            }
             let cfg = &self.params.exits;
             let fresh = self.world.fresh(&p.token);
             let m = match self.monitors.get(&p.token) {
@@ -811,6 +825,9 @@ impl Desk {
                         "RISK_BELOW_MINIMUM",
                         nums,
                     ));
+                    if value < min {
+                        self.unsellable.insert(token, p);
+                    }
                     continue;
                 }
             };
