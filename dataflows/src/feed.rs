@@ -16,8 +16,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use differential_dataflow::input::InputSession;
 
 use crate::model::{
-    AccountValue, Address, Fill, FillAction, LeaderboardRow, MINUTE_MS, MarginMode, MarkPrice, OwnPosition,
-    PositionSide, PositionSnapshot, Price, PriceStatus, TimeMs, Token, Usd,
+    AccountValue, Address, Fill, FillAction, FundingRate, LeaderboardRow, MINUTE_MS, MarginMode, MarkPrice,
+    OwnPosition, PositionSide, PositionSnapshot, Price, PriceStatus, TimeMs, Token, Usd,
 };
 use crate::rules::eligibility::{BLACKLIST_MS, vanished_by_liquidation};
 use crate::rules::trader::{Holding, TrackedPosition};
@@ -55,6 +55,9 @@ pub enum Input {
         time_ms: TimeMs,
         value: Usd,
     },
+    /// A token's hourly funding rate: the executor charges it on our
+    /// positions; no view depends on it.
+    Funding(FundingRate),
 }
 
 impl Input {
@@ -70,6 +73,7 @@ impl Input {
             Input::PriceStatus(p) => p.time_ms,
             Input::OwnPosition(p) => p.time_ms,
             Input::OwnAccount { time_ms, .. } => *time_ms,
+            Input::Funding(f) => f.time_ms,
         }
     }
 }
@@ -360,6 +364,7 @@ impl Feeder {
     /// Applies `input` as updates at time `at` (≥ the session's time).
     pub fn apply(&mut self, s: &mut Sessions, input: &Input, at: u64) {
         match input {
+            Input::Funding(_) => {}
             Input::Fill(f) => {
                 s.tracked_fills.update_at(f.clone(), at, 1);
                 if matches!(f.action(), FillAction::Close | FillAction::Reduce | FillAction::Flip) {

@@ -92,7 +92,7 @@ pub fn run(config: &Config, input: &Path, out: &Path, workers: usize, named: &[S
             Event::Leaderboard(r) => inputs.push(Input::Leaderboard(r.clone())),
             Event::Mark(m) => inputs.push(Input::Mark(m.clone())),
             Event::PriceStatus(p) => inputs.push(Input::PriceStatus(*p)),
-            Event::Funding(_) => {}
+            Event::Funding(f) => inputs.push(Input::Funding(f.clone())),
         }
     }
     // The paper executor fills the intents and reports our account, from
@@ -107,7 +107,15 @@ pub fn run(config: &Config, input: &Path, out: &Path, workers: usize, named: &[S
     let params = params(config, enabled.clone());
     let shared: SharedVenue = venue.clone();
     let outputs = replay_with(&inputs, workers, &params, Some(shared)).map_err(anyhow::Error::msg)?;
-    let executions = venue.lock().map_err(|_| anyhow::anyhow!("the paper executor panicked"))?.executions();
+    let (executions, paper) = {
+        let v = venue.lock().map_err(|_| anyhow::anyhow!("the paper executor panicked"))?;
+        let paper = json!({
+            "start_capital_usd": config.backtest.start_capital_usd,
+            "final_account_value_usd": v.account_value(),
+            "funding_paid_usd": v.funding_paid(),
+        });
+        (v.executions(), paper)
+    };
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let counts = [
         write(out, "scores.jsonl", &outputs.standings, |s| json!({ "standing": s }))?,
@@ -128,7 +136,8 @@ pub fn run(config: &Config, input: &Path, out: &Path, workers: usize, named: &[S
     ];
     write_lines(&out.join("signals.jsonl"), outputs.signals.iter().map(signal_json))?;
     write_lines(&out.join("orders.jsonl"), outputs.intents.iter().map(|i| intent_json(i, executions.get(&i.id))))?;
-    let report = report(config, &enabled, &outputs.signals, &outputs.intents, &executions, inputs.len())?;
+    let mut report = report(config, &enabled, &outputs.signals, &outputs.intents, &executions, inputs.len())?;
+    report["paper"] = paper;
     std::fs::write(out.join("report.json"), serde_json::to_string_pretty(&report)? + "\n")
         .with_context(|| format!("cannot write {}", out.join("report.json").display()))?;
     println!("events: {}", inputs.len());

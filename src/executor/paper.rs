@@ -2,7 +2,8 @@
 //! with the simulation model of decisions.md 13 — latency uniform in
 //! `[latency_min_ms, latency_max_ms]`, adverse slippage from the per-token
 //! table × `(1 + size_usd / 100 000 × size_factor)`, the fee on notional,
-//! missed and partial limit fills (seed 002) — and keeps our account: positions
+//! missed and partial limit fills (seed 002), funding on every rate the
+//! replay carries — and keeps our account: positions
 //! by the one position model every other source uses (`connectors::position`),
 //! cash, and the value at marks (reported after each fill and on the hour
 //! after a mark while positions are open). Every draw is a function of the seed and the
@@ -21,8 +22,8 @@ use connectors::position;
 use connectors::wire::{Decimal, parse_decimal};
 use dataflows::feed::Input;
 use dataflows::model::{
-    Fixed, IntentId, IntentKind, OrderIntent, OrderType, Origin, OwnPosition, Price, Ratio, Rounding, Side, Size,
-    TimeInForce, TimeMs, Token, Usd,
+    Fixed, FundingRate, IntentId, IntentKind, OrderIntent, OrderType, Origin, OwnPosition, Price, Ratio, Rounding,
+    Side, Size, TimeInForce, TimeMs, Token, Usd,
 };
 use dataflows::replay::Venue;
 use serde::Serialize;
@@ -89,6 +90,7 @@ pub struct PaperVenue {
     triggered: BTreeSet<(TimeMs, IntentId)>,
     positions: BTreeMap<Token, Held>,
     cash: Usd,
+    funding_paid: Usd,
     /// Our account must be (re)reported at this time: the start, after a
     /// fill, and hourly while positions are open (their value moves).
     report_at: Option<TimeMs>,
@@ -106,6 +108,7 @@ impl PaperVenue {
             triggered: BTreeSet::new(),
             positions: BTreeMap::new(),
             cash: capital,
+            funding_paid: Usd::ZERO,
             report_at: Some(start),
             executions: BTreeMap::new(),
         }
@@ -356,6 +359,31 @@ impl PaperVenue {
         }
     }
 
+    /// Funding on our position in the rate's token, at its mark: a positive
+    /// rate makes longs pay shorts (`payment = size × mark × rate`).
+    fn charge_funding(&mut self, f: &FundingRate) {
+        let Some(h) = self.positions.get(&f.token) else { return };
+        let mark = self.marks.get(&f.token).copied().unwrap_or(h.entry);
+        let paid = h
+            .size
+            .checked_mul(mark.fixed())
+            .and_then(|n| n.checked_mul(f.rate.fixed()))
+            .and_then(|p| p.round_dp(6, Rounding::HalfEven));
+        if let Ok(paid) = paid
+            && let (Ok(cash), Ok(total)) =
+                (self.cash.checked_sub(Usd::new(paid)), self.funding_paid.checked_add(Usd::new(paid)))
+        {
+            self.cash = cash;
+            self.funding_paid = total;
+            self.report_at.get_or_insert(f.time_ms);
+        }
+    }
+
+    /// Funding paid so far (negative: received).
+    pub fn funding_paid(&self) -> Usd {
+        self.funding_paid
+    }
+
     fn next_timeout(&self) -> Option<TimeMs> {
         self.resting
             .values()
@@ -367,6 +395,9 @@ impl PaperVenue {
 
 impl Venue for PaperVenue {
     fn observe(&mut self, input: &Input) {
+        if let Input::Funding(f) = input {
+            self.charge_funding(f);
+        }
         if let Input::Mark(m) = input {
             self.marks.insert(m.token, m.price);
             self.check_resting(m.token, m.price, m.time_ms);
@@ -739,6 +770,28 @@ mod tests {
         assert_eq!(v.executions()[&guard2.id].outcome, Outcome::Expired);
         v.observe(&mark(T + 700_000, "50"));
         assert!(v.triggered.is_empty(), "nothing rests any more");
+    }
+
+    #[test]
+    fn funding_is_charged_on_our_positions_at_the_mark() {
+        let mut v = venue();
+        run(&mut v, T);
+        let open = intent(IntentKind::Open, Side::Buy, 10, market(), T);
+        v.submit(T, &[open]);
+        run(&mut v, T + 60_000);
+        let cash = v.cash;
+        let rate = |token, r: &str| {
+            Input::Funding(FundingRate { time_ms: T + HOUR_MS, token, rate: Ratio::parse(r).unwrap() })
+        };
+        v.observe(&rate(btc(), "0.0001"));
+        // Long 10 at a mark of 100, 0.01 %: pays 0.10.
+        assert_eq!(v.funding_paid(), Usd::parse("0.1").unwrap());
+        assert_eq!(v.cash, cash.checked_sub(Usd::parse("0.1").unwrap()).unwrap());
+        v.observe(&rate(btc(), "-0.0002"));
+        assert_eq!(v.funding_paid(), Usd::parse("-0.1").unwrap(), "a negative rate pays longs");
+        v.observe(&rate(Token::parse("ETH").unwrap(), "0.01"));
+        assert_eq!(v.funding_paid(), Usd::parse("-0.1").unwrap(), "no ETH position, nothing charged");
+        assert_eq!(v.next_due(), Some(T + HOUR_MS), "the account is re-reported");
     }
 
     #[test]

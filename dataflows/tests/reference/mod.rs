@@ -100,7 +100,8 @@ impl State {
                 | Input::PriceStatus(_)
                 | Input::Now(_)
                 | Input::OwnPosition(_)
-                | Input::OwnAccount { .. } => {}
+                | Input::OwnAccount { .. }
+                | Input::Funding(_) => {}
             }
         }
     }
