@@ -10,4 +10,5 @@ pub mod config;
 pub mod executor;
 pub mod ingest;
 pub mod logging;
+pub mod run_identity;
 pub mod store;
