@@ -309,3 +309,45 @@ fn the_cases_exercise_every_strategy() {
     assert!(kinds.keys().any(|(_, k)| *k == IntentKind::Close), "nothing ever closed: {kinds:?}");
     assert!(kinds.keys().any(|(_, k)| *k == IntentKind::Decrease), "nothing ever reduced: {kinds:?}");
 }
+
+/// The drawdown halt at the desk: an index book that opens positions from a
+/// fresh account opens nothing once the same account has been 20 % higher —
+/// each refused entry is a signal naming the breaker and its numbers.
+#[test]
+fn a_drawdown_below_the_halt_stops_entries_but_not_the_desk() {
+    let c = Case {
+        account: 100_000,
+        marks: vec![100; TOKENS.len()],
+        own: vec![],
+        strong: vec![],
+        book: vec![(0, 500), (1, -400)],
+        fills: vec![],
+    };
+    let intents = |peak: Option<u64>| {
+        let mut desk = Desk::new(Params::default());
+        let mut facts = facts(&c);
+        if let Some(p) = peak {
+            let mut before = BTreeMap::new();
+            before.insert(Fact::OwnAccount(usd(p)), 1);
+            desk.step(T0 - HOUR_MS, before);
+            facts.insert(Fact::OwnAccount(usd(p)), -1);
+        }
+        // The rebalance boundary after T0 decides the book.
+        let mut out = desk.step(T0, facts);
+        while let Some(next) = desk.next_wakeup().filter(|t| *t < T0 + 10 * HOUR_MS) {
+            let o = desk.step(next, BTreeMap::new());
+            out.intents.extend(o.intents);
+            out.signals.extend(o.signals);
+        }
+        out
+    };
+    let free = intents(None);
+    assert!(free.intents.iter().any(|i| i.kind == IntentKind::Open), "{:?}", free.signals);
+    let halted = intents(Some(120_000));
+    assert!(halted.intents.is_empty(), "{:?}", halted.intents);
+    let refused: Vec<_> = halted.signals.iter().filter(|s| s.gate == "SKIP_DRAWDOWN_HALT").collect();
+    assert!(!refused.is_empty(), "{:?}", halted.signals);
+    let numbers: BTreeMap<&str, Fixed> = refused[0].numbers.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    assert_eq!(numbers.get("peak_usd"), Some(&Fixed::from_int(120_000)));
+    assert_eq!(numbers.get("account_usd"), Some(&Fixed::from_int(100_000)));
+}

@@ -148,6 +148,8 @@ fn risk(c: &mut Checker, cfg: &Config) {
         k.min_order_usd,
         "must be ≥ 10 (Hyperliquid refuses orders under $10 notional)",
     );
+    c.fraction("risk.drawdown_halt_fraction", k.drawdown_halt_fraction);
+    c.fraction("risk.daily_loss_limit_fraction", k.daily_loss_limit_fraction);
     let lp = &k.leverage_penalty;
     c.require(
         lp.anchors.contains_key(&1),

@@ -40,6 +40,12 @@ pub struct RiskConfig {
     pub margin_mode: String,
     /// Smallest order we send; Hyperliquid refuses orders under $10 (`MIN_POSITION_USD`).
     pub min_order_usd: Usd,
+    /// No new entry while our account is this far below its peak (the seeds' 15 %
+    /// drawdown halt); exits go on. 0 turns it off.
+    pub drawdown_halt_fraction: Ratio,
+    /// No new entry for the rest of the UTC day once our account is this far
+    /// below the day's first value. 0 turns it off.
+    pub daily_loss_limit_fraction: Ratio,
     /// Size multiplier by the copied trader's leverage (`LEVERAGE_PENALTY_MAP`, decisions.md 5).
     pub leverage_penalty: LeveragePenaltyConfig,
     /// Slippage assumed per token by the sizing result, percent (`SLIPPAGE_MAP`, §12.1).
@@ -64,6 +70,8 @@ impl Default for RiskConfig {
             default_leverage: Ratio::from_int(5),
             margin_mode: "isolated".to_string(),
             min_order_usd: Usd::from_int(10),
+            drawdown_halt_fraction: Ratio::lit(15, 2),
+            daily_loss_limit_fraction: Ratio::lit(5, 2),
             leverage_penalty: LeveragePenaltyConfig::default(),
             slippage_percent: TokenTable::new(
                 Ratio::lit(20, 2),

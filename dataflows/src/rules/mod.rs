@@ -4,6 +4,7 @@
 //! only disagree about *what* is recomputed, never about a formula.
 
 pub mod allocation;
+pub mod breakers;
 pub mod clusters;
 pub mod consensus;
 pub mod eligibility;

@@ -16,6 +16,7 @@ use crate::model::{
     OrderIntent, OrderType, OwnPosition, PositionSide, Price, Ratio, SECOND_MS, Side, Signal, Strategy, TimeInForce,
     TimeMs, Token, Usd,
 };
+use crate::rules::breakers::{Breakers, Tripped};
 use crate::rules::consensus::{EntryOrder, GateEvent, TokenConsensus, base_notional, entry_order};
 use crate::rules::eligibility::Tier;
 use crate::rules::entry::{Context, EntryOrderType, Screened, Verdict, decide, screen};
@@ -253,6 +254,8 @@ pub struct Desk {
     /// no order can reduce or close them, so they are left alone (no signal
     /// a minute) until they change or their value reaches the minimum again.
     unsellable: BTreeMap<Token, OwnPosition>,
+    /// Our account's peak and day start: the drawdown and daily-loss breakers.
+    breakers: Breakers,
     last_rebalance: Option<TimeMs>,
 }
 
@@ -278,6 +281,7 @@ impl Desk {
             cooldowns: BTreeMap::new(),
             in_flight: BTreeMap::new(),
             unsellable: BTreeMap::new(),
+            breakers: Breakers::default(),
             last_rebalance: None,
         }
     }
@@ -304,6 +308,9 @@ impl Desk {
         }
         let mut out = Output::default();
         self.world.now = Some(t);
+        if let Some(v) = self.world.own_account {
+            self.breakers.observe(t, v);
+        }
         let now = t;
         let mut candidates = Vec::new();
         self.exits(now, &mut candidates);
@@ -886,6 +893,20 @@ impl Desk {
             else {
                 continue;
             };
+            let risk = &self.params.risk;
+            if let Some(tripped) =
+                self.breakers.tripped(now, risk.drawdown_halt_fraction, risk.daily_loss_limit_fraction)
+            {
+                let (base, value) = match tripped {
+                    Tripped::Drawdown { peak, value } => (("peak_usd", peak), value),
+                    Tripped::DailyLoss { day_start, value } => (("day_start_usd", day_start), value),
+                };
+                numbers.push((base.0.into(), base.1.fixed()));
+                numbers.push(("account_usd".into(), value.fixed()));
+                numbers.sort();
+                out.signals.push(self.skip(Topic(strategy, token, side, wallet), tripped.code(), numbers));
+                continue;
+            }
             if self.exits_sent.contains_key(&token) {
                 out.signals.push(self.skip(Topic(strategy, token, side, wallet), "SKIP_EXIT_IN_FLIGHT", numbers));
                 continue;
