@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use differential_dataflow::input::InputSession;
 
 use crate::model::{
-    AccountValue, Address, Fill, FillAction, FundingRate, LeaderboardRow, MINUTE_MS, MarginMode, MarkPrice,
+    AccountValue, Address, Fill, FillAction, FundingRate, Halt, LeaderboardRow, MINUTE_MS, MarginMode, MarkPrice,
     OwnPosition, PositionSide, PositionSnapshot, Price, PriceStatus, TimeMs, Token, Usd,
 };
 use crate::rules::eligibility::{BLACKLIST_MS, vanished_by_liquidation};
@@ -58,6 +58,12 @@ pub enum Input {
     /// A token's hourly funding rate: the executor charges it on our
     /// positions; no view depends on it.
     Funding(FundingRate),
+    /// An operator halt of new entries set (`active`) or lifted.
+    Halt {
+        time_ms: TimeMs,
+        halt: Halt,
+        active: bool,
+    },
 }
 
 impl Input {
@@ -74,6 +80,7 @@ impl Input {
             Input::OwnPosition(p) => p.time_ms,
             Input::OwnAccount { time_ms, .. } => *time_ms,
             Input::Funding(f) => f.time_ms,
+            Input::Halt { time_ms, .. } => *time_ms,
         }
     }
 }
@@ -114,6 +121,8 @@ pub struct Sessions {
     /// Our positions by token (their `time_ms` zeroed: a re-reported position is not a change).
     pub own_positions: InputSession<u64, OwnPosition, isize>,
     pub own_account: InputSession<u64, Usd, isize>,
+    /// Operator halts of new entries in force.
+    pub halts: InputSession<u64, Halt, isize>,
 }
 
 /// The leverage of a position known only from fills: the most the risk
@@ -143,6 +152,7 @@ impl Default for Sessions {
             consensus_clock: InputSession::new(),
             own_positions: InputSession::new(),
             own_account: InputSession::new(),
+            halts: InputSession::new(),
         }
     }
 }
@@ -171,6 +181,7 @@ impl Sessions {
         go(&mut self.consensus_clock, t);
         go(&mut self.own_positions, t);
         go(&mut self.own_account, t);
+        go(&mut self.halts, t);
     }
 }
 
@@ -211,6 +222,7 @@ pub struct Feeder {
     own: BTreeMap<Token, OwnPosition>,
     own_snapshot: Option<(TimeMs, BTreeSet<Token>)>,
     own_value: Option<Usd>,
+    halts: BTreeSet<Halt>,
 }
 
 /// A change of a sampled input.
@@ -365,6 +377,13 @@ impl Feeder {
     pub fn apply(&mut self, s: &mut Sessions, input: &Input, at: u64) {
         match input {
             Input::Funding(_) => {}
+            Input::Halt { halt, active, .. } => {
+                if *active && self.halts.insert(*halt) {
+                    s.halts.update_at(*halt, at, 1);
+                } else if !*active && self.halts.remove(halt) {
+                    s.halts.update_at(*halt, at, -1);
+                }
+            }
             Input::Fill(f) => {
                 s.tracked_fills.update_at(f.clone(), at, 1);
                 if matches!(f.action(), FillAction::Close | FillAction::Reduce | FillAction::Flip) {

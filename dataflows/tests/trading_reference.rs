@@ -18,8 +18,8 @@ use std::sync::{Arc, Mutex};
 use dataflows::feed::{CONSENSUS_CADENCE_MS, Feeder, Input, Sessions, UNKNOWN_LEVERAGE};
 use dataflows::intel::Views;
 use dataflows::model::{
-    AccountValue, Address, Fill, FillAction, MarginMode, MarkPrice, OrderIntent, Origin, OwnPosition, PositionSide,
-    PositionSnapshot, Price, PriceStatus, Ratio, Side, Signal, Size, Strategy, Token, TxHash, Usd,
+    AccountValue, Address, Fill, FillAction, Halt, MarginMode, MarkPrice, OrderIntent, Origin, OwnPosition,
+    PositionSide, PositionSnapshot, Price, PriceStatus, Ratio, Side, Signal, Size, Strategy, Token, TxHash, Usd,
 };
 use dataflows::rules::allocation::Weights;
 use dataflows::rules::consensus::{TokenConsensus, Vote, token_consensus};
@@ -202,7 +202,12 @@ fn history(seed: u64, len: usize) -> Vec<(u64, Vec<Step>)> {
                     addr(w),
                     (next(4) > 0).then(|| Ratio::lit(next(40) as i64, 2)),
                 ))),
-                92..97 => steps.push(Step::Intel(Intel::Cluster(addr(w), (next(3) > 0).then(|| addr(next(3) as u8))))),
+                92..96 => steps.push(Step::Intel(Intel::Cluster(addr(w), (next(3) > 0).then(|| addr(next(3) as u8))))),
+                96 => steps.push(Step::Feed(Input::Halt {
+                    time_ms: t,
+                    halt: [Halt::KillSwitch, Halt::Paused][next(2) as usize],
+                    active: next(2) == 0,
+                })),
                 _ => steps.push(Step::Intel(Intel::Blacklist(addr(w), next(2) == 0))),
             }
         }
@@ -326,6 +331,7 @@ struct Reference {
     own: BTreeMap<Token, OwnPosition>,
     own_reported: BTreeSet<Token>,
     own_account: Option<Usd>,
+    halts: BTreeSet<Halt>,
     fills_now: Vec<Fill>,
 }
 
@@ -432,6 +438,13 @@ impl Reference {
                 self.own.retain(|t, _| reported.contains(t));
                 self.own_account = Some(*value);
             }
+            Input::Halt { halt, active, .. } => {
+                if *active {
+                    self.halts.insert(*halt);
+                } else {
+                    self.halts.remove(halt);
+                }
+            }
             _ => {}
         }
     }
@@ -495,6 +508,7 @@ impl Reference {
         f.extend(self.accounts.iter().map(|(w, v)| Fact::AccountValue(*w, *v)));
         f.extend(intel.blacklist.iter().map(|w| Fact::Blacklisted(*w)));
         f.extend(intel.clusters.iter().map(|(w, c)| Fact::Cluster(*w, *c)));
+        f.extend(self.halts.iter().map(|h| Fact::Halt(*h)));
         f
     }
 }
@@ -535,6 +549,8 @@ fn events<K: Ord + Clone>(u: &Updates<K>) -> Vec<K> {
 #[derive(Debug, Default)]
 struct Reached {
     strategies: BTreeSet<Strategy>,
+    /// Gates that decided at least once.
+    gates: BTreeSet<String>,
     strong: usize,
     book_lines: usize,
 }
@@ -649,6 +665,7 @@ fn check(seed: u64, len: usize) -> Result<Reached, String> {
     }
     let mut reached = Reached::default();
     reached.strategies.extend(got_s.iter().map(|s| s.strategy));
+    reached.gates.extend(got_s.iter().map(|s| s.gate.clone()));
     for (_, c, b) in &views_at {
         reached.strong += c.keys().filter(|(_, x)| x.verdict.side().is_some()).count();
         reached.book_lines += b.len();
@@ -675,9 +692,11 @@ fn the_histories_reach_every_strategy() {
     for seed in 1..6 {
         let r = check(seed, 120).unwrap();
         all.strategies.extend(r.strategies);
+        all.gates.extend(r.gates);
         all.strong += r.strong;
         all.book_lines += r.book_lines;
     }
     assert_eq!(all.strategies.len(), 3, "{all:?}");
     assert!(all.strong > 0 && all.book_lines > 0, "{all:?}");
+    assert!(all.gates.contains("SKIP_PAUSED") || all.gates.contains("SKIP_KILL_SWITCH"), "{:?}", all.gates);
 }

@@ -334,6 +334,26 @@ pub struct PriceStatus {
     pub stale: bool,
 }
 
+/// Why new entries are stopped by the operator (exits always go on).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Halt {
+    /// The kill switch: resting orders are cancelled and no entry is made.
+    KillSwitch,
+    /// `mirrorflow pause`: no entry until `resume`.
+    Paused,
+}
+
+impl Halt {
+    /// The gate code of an entry it refuses.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Halt::KillSwitch => "SKIP_KILL_SWITCH",
+            Halt::Paused => "SKIP_PAUSED",
+        }
+    }
+}
+
 /// A token's hourly funding rate (a fraction of notional; positive: longs pay).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct FundingRate {

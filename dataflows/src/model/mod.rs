@@ -13,7 +13,7 @@ pub mod numeric;
 use std::fmt::Display;
 
 pub use events::{
-    AccountValue, DAY_MS, Fill, FillAction, FundingRate, HOUR_MS, LeaderboardRow, LeaderboardWindow, MINUTE_MS,
+    AccountValue, DAY_MS, Fill, FillAction, FundingRate, HOUR_MS, Halt, LeaderboardRow, LeaderboardWindow, MINUTE_MS,
     MarginMode, MarkPrice, Origin, OwnPosition, PositionSide, PositionSnapshot, PriceStatus, SECOND_MS, Side, TimeMs,
     Validate,
 };

@@ -12,7 +12,7 @@ use differential_dataflow::VecCollection;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    Address, Attribution, Decision, Fill, FillAction, Fixed, HOUR_MS, IntentId, IntentKind, MINUTE_MS, NumError,
+    Address, Attribution, Decision, Fill, FillAction, Fixed, HOUR_MS, Halt, IntentId, IntentKind, MINUTE_MS, NumError,
     OrderIntent, OrderType, OwnPosition, PositionSide, Price, Ratio, SECOND_MS, Side, Signal, Strategy, TimeInForce,
     TimeMs, Token, Usd,
 };
@@ -47,6 +47,8 @@ pub enum Fact {
     Cluster(Address, Address),
     /// A tracked fill, an event (its insertion is what matters).
     Fill(Fill),
+    /// An operator halt of new entries in force.
+    Halt(Halt),
 }
 
 /// The collections the desk reads.
@@ -64,6 +66,7 @@ pub struct FactSources<'s> {
     pub blacklist: VecCollection<'s, u64, Address>,
     pub clusters: VecCollection<'s, u64, (Address, Address)>,
     pub fills: VecCollection<'s, u64, Fill>,
+    pub halts: VecCollection<'s, u64, Halt>,
 }
 
 /// All sources as one collection of facts.
@@ -82,6 +85,7 @@ pub fn facts(s: FactSources<'_>) -> VecCollection<'_, u64, Fact> {
         .concat(s.blacklist.map(Fact::Blacklisted))
         .concat(s.clusters.map(|(w, c)| Fact::Cluster(w, c)))
         .concat(s.fills.map(Fact::Fill))
+        .concat(s.halts.map(Fact::Halt))
 }
 
 /// The world as the facts say it is now.
@@ -100,6 +104,8 @@ pub struct World {
     pub tiers: BTreeMap<Address, Tier>,
     pub account_values: BTreeMap<Address, Usd>,
     pub blacklisted: BTreeSet<Address>,
+    /// Operator halts of new entries in force.
+    pub halts: BTreeSet<Halt>,
     pub clusters: BTreeMap<Address, Address>,
 }
 
@@ -145,6 +151,8 @@ impl World {
             Fact::Cluster(w, c) => retract(&mut self.clusters, w, &c),
             Fact::Fill(f) if add => return Some(f),
             Fact::Fill(_) => {}
+            Fact::Halt(h) if add => _ = self.halts.insert(h),
+            Fact::Halt(h) => _ = self.halts.remove(&h),
         }
         None
     }
@@ -893,6 +901,10 @@ impl Desk {
             else {
                 continue;
             };
+            if let Some(halt) = self.world.halts.first() {
+                out.signals.push(self.skip(Topic(strategy, token, side, wallet), halt.code(), numbers));
+                continue;
+            }
             let risk = &self.params.risk;
             if let Some(tripped) =
                 self.breakers.tripped(now, risk.drawdown_halt_fraction, risk.daily_loss_limit_fraction)

@@ -27,7 +27,7 @@ use timely::dataflow::Scope;
 use crate::config::{ConsensusConfig, EntryConfig, ExecutionConfig, ExitsConfig, IndexConfig, RiskConfig};
 use crate::feed::Sessions;
 use crate::intel::Views;
-use crate::model::{Address, Fill, OrderIntent, OwnPosition, Price, Signal, Strategy, TimeMs, Token, Usd};
+use crate::model::{Address, Fill, Halt, OrderIntent, OwnPosition, Price, Signal, Strategy, TimeMs, Token, Usd};
 use crate::rules::consensus::TokenConsensus;
 use crate::rules::index::BookLine;
 use crate::rules::trader::TrackedPosition;
@@ -73,6 +73,7 @@ pub struct Inputs<'s> {
     pub consensus_clock: VecCollection<'s, u64, TimeMs>,
     pub own_positions: VecCollection<'s, u64, OwnPosition>,
     pub own_account: VecCollection<'s, u64, Usd>,
+    pub halts: VecCollection<'s, u64, Halt>,
 }
 
 impl<'s> Inputs<'s> {
@@ -85,6 +86,7 @@ impl<'s> Inputs<'s> {
             consensus_clock: s.consensus_clock.to_collection(scope),
             own_positions: s.own_positions.to_collection(scope),
             own_account: s.own_account.to_collection(scope),
+            halts: s.halts.to_collection(scope),
         }
     }
 }
@@ -136,6 +138,7 @@ pub fn trading<'s>(
         book: book.clone(),
         own_positions: i.own_positions,
         own_account: i.own_account,
+        halts: i.halts,
         tracked: i.tracked,
         standings: views.standings.clone(),
         tiers: views.tiers.clone(),

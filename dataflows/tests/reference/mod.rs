@@ -101,7 +101,8 @@ impl State {
                 | Input::Now(_)
                 | Input::OwnPosition(_)
                 | Input::OwnAccount { .. }
-                | Input::Funding(_) => {}
+                | Input::Funding(_)
+                | Input::Halt { .. } => {}
             }
         }
     }
