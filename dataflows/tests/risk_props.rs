@@ -351,3 +351,34 @@ fn a_drawdown_below_the_halt_stops_entries_but_not_the_desk() {
     assert_eq!(numbers.get("peak_usd"), Some(&Fixed::from_int(120_000)));
     assert_eq!(numbers.get("account_usd"), Some(&Fixed::from_int(100_000)));
 }
+
+/// The live account cap: a $1M account capped at $10,000 is sized as $10,000 —
+/// no entry above the single-position cap of the capped account.
+#[test]
+fn the_live_account_cap_bounds_every_entry() {
+    let c = Case {
+        account: 1_000_000,
+        marks: vec![100; TOKENS.len()],
+        own: vec![],
+        strong: vec![],
+        book: vec![(0, 500), (1, -400), (2, 300)],
+        fills: vec![],
+    };
+    let opened = |cap: Option<Usd>| {
+        let mut desk = Desk::new(Params { account_cap: cap, ..Params::default() });
+        let mut out = desk.step(T0, facts(&c)).intents;
+        while let Some(next) = desk.next_wakeup().filter(|t| *t < T0 + 10 * HOUR_MS) {
+            out.extend(desk.step(next, BTreeMap::new()).intents);
+        }
+        out.into_iter()
+            .filter(|i| i.kind == IntentKind::Open)
+            .map(|i| i.price.notional(i.size).unwrap().fixed())
+            .collect::<Vec<_>>()
+    };
+    let free = opened(None);
+    assert!(free.iter().any(|n| *n > Fixed::from_int(1_000)), "{free:?}");
+    let capped = opened(Some(usd(10_000)));
+    assert!(!capped.is_empty());
+    // 10 % of the capped account, the single-position cap.
+    assert!(capped.iter().all(|n| *n <= Fixed::from_int(1_000)), "{capped:?}");
+}

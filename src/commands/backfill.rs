@@ -60,6 +60,8 @@ pub fn params(config: &Config, enabled: Vec<Strategy>) -> Params {
         consensus: config.consensus.clone(),
         index: config.index.clone(),
         execution: config.execution.clone(),
+        // A backtest sizes from its whole simulated account; the live cap is the daemon's.
+        account_cap: None,
     }
 }
 

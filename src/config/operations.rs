@@ -369,10 +369,18 @@ pub struct PaperTradingConfig {
     pub min_days: u64,
     /// Graduation requires the paper drawdown to stay below this fraction.
     pub graduation_max_drawdown_fraction: Ratio,
+    /// In live mode the strategies size from at most this much of the account,
+    /// whatever it holds, until the operator raises it (seed 002 phase 9: start
+    /// with $5K–$10K).
+    pub live_account_cap_usd: Usd,
 }
 
 impl Default for PaperTradingConfig {
     fn default() -> Self {
-        PaperTradingConfig { min_days: 14, graduation_max_drawdown_fraction: Ratio::lit(10, 2) }
+        PaperTradingConfig {
+            min_days: 14,
+            graduation_max_drawdown_fraction: Ratio::lit(10, 2),
+            live_account_cap_usd: Usd::from_int(10_000),
+        }
     }
 }

@@ -538,6 +538,7 @@ fn operations(c: &mut Checker, cfg: &Config) {
     }
     c.count("paper_trading.min_days", cfg.paper_trading.min_days, 0, 365);
     c.share("paper_trading.graduation_max_drawdown_fraction", cfg.paper_trading.graduation_max_drawdown_fraction);
+    c.positive_usd("paper_trading.live_account_cap_usd", cfg.paper_trading.live_account_cap_usd);
 }
 
 fn retry(c: &mut Checker, key: &str, r: &super::operations::RetryConfig) {

@@ -99,6 +99,9 @@ pub struct World {
     pub book: BTreeMap<Token, BookLine>,
     pub own: BTreeMap<Token, OwnPosition>,
     pub own_account: Option<Usd>,
+    /// The most of our account the strategies size from (live mode starts
+    /// small: seed 002 phase 9); `None`: all of it.
+    pub account_cap: Option<Usd>,
     pub tracked: BTreeMap<(Address, Token), TrackedPosition>,
     pub traders: BTreeMap<Address, (Ratio, Ratio)>,
     pub tiers: BTreeMap<Address, Tier>,
@@ -164,6 +167,13 @@ impl World {
 
     /// Our account as the venue reports it: each position at the mark (its
     /// entry price until a mark is known).
+    /// Our account value as the strategies and caps size from: the reported
+    /// value, at most the live account cap.
+    pub fn sizing_value(&self) -> Usd {
+        let v = self.own_account.unwrap_or(Usd::ZERO);
+        self.account_cap.map_or(v, |cap| v.min(cap))
+    }
+
     pub fn account(&self) -> Result<AccountState, NumError> {
         let mut positions = BTreeMap::new();
         for (token, p) in &self.own {
@@ -171,7 +181,7 @@ impl World {
             let px = self.marks.get(token).copied().unwrap_or(p.entry_price);
             positions.insert(*token, Exposure { side, value: px.notional(p.size)?.abs() });
         }
-        Ok(AccountState { account_value: self.own_account.unwrap_or(Usd::ZERO), positions })
+        Ok(AccountState { account_value: self.sizing_value(), positions })
     }
 }
 
@@ -279,8 +289,8 @@ fn numbers(items: &[(&str, Fixed)]) -> Vec<(String, Fixed)> {
 impl Desk {
     pub fn new(params: Params) -> Desk {
         Desk {
+            world: World { account_cap: params.account_cap, ..World::default() },
             params,
-            world: World::default(),
             gates: BTreeMap::new(),
             deferred: BTreeMap::new(),
             opens: BTreeMap::new(),
@@ -484,7 +494,7 @@ impl Desk {
                         };
                         if let Some(c) = &c {
                             let tally = c.side(pending.side);
-                            let account = self.world.own_account.unwrap_or(Usd::ZERO);
+                            let account = self.world.sizing_value();
                             let base = base_notional(account, tally.clusters, self.params.risk.copy_ratio, &cfg)
                                 .unwrap_or(Usd::ZERO);
                             let total: Fixed =
@@ -669,7 +679,7 @@ impl Desk {
             return;
         }
         self.last_rebalance = Some(boundary);
-        let account_value = self.world.own_account.unwrap_or(Usd::ZERO);
+        let account_value = self.world.sizing_value();
         if !account_value.is_positive() {
             return;
         }

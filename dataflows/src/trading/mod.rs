@@ -42,6 +42,9 @@ pub struct Params {
     pub consensus: ConsensusConfig,
     pub index: IndexConfig,
     pub execution: ExecutionConfig,
+    /// The most of our account the strategies size from (`None`: all of it);
+    /// the daemon sets it in live mode from `[paper_trading] live_account_cap_usd`.
+    pub account_cap: Option<Usd>,
 }
 
 impl Default for Params {
@@ -54,6 +57,7 @@ impl Default for Params {
             consensus: ConsensusConfig::default(),
             index: IndexConfig::default(),
             execution: ExecutionConfig::default(),
+            account_cap: None,
         }
     }
 }
