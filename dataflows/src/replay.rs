@@ -181,14 +181,15 @@ pub fn replay_with(
         let mut feeder = Feeder::default();
         let all = &sorted;
         let mut i = 0;
-        let lock = |v: &SharedVenue| v.lock().unwrap_or_else(|e| e.into_inner()).next_due();
+        let venue_due = |v: &SharedVenue| v.lock().unwrap_or_else(|e| e.into_inner()).next_due();
         let mut frontier = 0;
         loop {
             let next_input = all.get(i).map(Input::time);
             // With a venue, the desk's own deadlines are steps too: what it
             // decides there reaches the venue at that time, not at the next input.
             let wakeup = venue.as_ref().and_then(|_| next_wakeup.get()).filter(|_| i < all.len());
-            let next_due = [venue.as_ref().and_then(lock), wakeup].into_iter().flatten().min().map(|t| t.max(frontier));
+            let next_due =
+                [venue.as_ref().and_then(venue_due), wakeup].into_iter().flatten().min().map(|t| t.max(frontier));
             let now = match (next_input, next_due) {
                 (Some(a), Some(b)) => a.min(b),
                 (Some(a), None) | (None, Some(a)) => a,

@@ -9,10 +9,11 @@
 use connectors::hyperliquid::actions::{Grouping, Tif, TpSl};
 use connectors::hyperliquid::builders::{OrderKind, OrderRequest};
 use connectors::hyperliquid::exchange_client::{ExchangeClient, ExchangeError, MarketOrder, OrderOutcome, Resolution};
-use connectors::wire::{Decimal, parse_decimal};
+use connectors::wire::Decimal;
 use dataflows::model::{Fixed, IntentKind, OrderIntent, OrderType, Price, Rounding, Side, Size, TimeInForce, TimeMs};
 
 use super::journal::{Journal, JournalError, Record, State};
+use crate::decimal::{to_decimal, to_fixed};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LiveError {
@@ -221,14 +222,15 @@ fn definite(e: &ExchangeError) -> bool {
 
 /// A number for the wire; the grid rounding comes after (`Market::round`).
 fn dec(intent: &OrderIntent, field: &'static str, x: Fixed) -> Result<Decimal, LiveError> {
-    x.round_dp(12, Rounding::HalfEven)
-        .ok()
-        .and_then(|x| parse_decimal(&x.to_string()).ok())
-        .ok_or_else(|| LiveError::Number { id: intent.id.to_string(), field, value: x.to_string() })
+    x.round_dp(12, Rounding::HalfEven).ok().and_then(to_decimal).ok_or_else(|| LiveError::Number {
+        id: intent.id.to_string(),
+        field,
+        value: x.to_string(),
+    })
 }
 
 fn size(intent: &OrderIntent, field: &'static str, d: Decimal) -> Result<Size, LiveError> {
-    Size::parse(&d.normalize().to_string()).map_err(|_| LiveError::Number {
+    to_fixed(&d).map(Size::new).map_err(|_| LiveError::Number {
         id: intent.id.to_string(),
         field,
         value: d.to_string(),

@@ -19,7 +19,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use connectors::position;
-use connectors::wire::{Decimal, parse_decimal};
 use dataflows::feed::Input;
 use dataflows::model::{
     Fixed, FundingRate, IntentId, IntentKind, OrderIntent, OrderType, Origin, OwnPosition, Price, Ratio, Rounding,
@@ -29,6 +28,7 @@ use dataflows::replay::Venue;
 use serde::Serialize;
 
 use crate::config::SimulationConfig;
+use crate::decimal::{to_decimal, to_fixed};
 
 const HOUR_MS: u64 = 3_600_000;
 
@@ -248,17 +248,16 @@ impl PaperVenue {
         let buy = Self::is_buy(intent);
         let held = self.positions.get(&intent.token).copied();
         let (start, entry) = held.map(|h| (h.size, h.entry)).unwrap_or((Fixed::ZERO, price));
-        let Some(change) =
-            (|| Some(position::apply(dec(start)?, dec(entry.fixed())?, buy, dec(price.fixed())?, dec(size)?)))()
-        else {
-            self.finish(intent.id, Outcome::Rejected, None);
-            return;
+        // The one position model, in the wire's decimals; a number either
+        // side cannot hold exactly refuses the fill rather than rounding it.
+        let change = match (to_decimal(start), to_decimal(entry.fixed()), to_decimal(price.fixed()), to_decimal(size)) {
+            (Some(s), Some(e), Some(p), Some(z)) => position::apply(s, e, buy, p, z),
+            _ => return self.finish(intent.id, Outcome::Rejected, None),
         };
-        let (Some(end), Some(new_entry), Some(closed)) =
-            (fixed(change.end), fixed(change.entry), fixed(change.closed_pnl))
+        let (Ok(end), Ok(new_entry), Ok(closed)) =
+            (to_fixed(&change.end), to_fixed(&change.entry), to_fixed(&change.closed_pnl))
         else {
-            self.finish(intent.id, Outcome::Rejected, None);
-            return;
+            return self.finish(intent.id, Outcome::Rejected, None);
         };
         let notional = price.notional(Size::new(size)).unwrap_or(Usd::ZERO);
         let fee = notional
@@ -507,14 +506,6 @@ fn liquidation_price(h: &Held) -> Option<Price> {
     let px =
         h.entry.fixed().checked_mul_div(num, den, Rounding::HalfEven).ok()?.round_dp(8, Rounding::HalfEven).ok()?;
     px.is_positive().then_some(Price::new(px))
-}
-
-fn dec(x: Fixed) -> Option<Decimal> {
-    parse_decimal(&x.to_string()).ok()
-}
-
-fn fixed(d: Decimal) -> Option<Fixed> {
-    Fixed::parse(&d.normalize().to_string()).ok()
 }
 
 fn splitmix(mut z: u64) -> u64 {

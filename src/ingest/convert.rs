@@ -13,7 +13,7 @@ use super::IngestError;
 
 /// An exact decimal of the wire into the engine's fixed point; the error names the field.
 pub fn fixed(field: &'static str, d: &Decimal) -> Result<Fixed, IngestError> {
-    Fixed::parse(&d.normalize().to_string()).map_err(|source| IngestError::Number { field, source })
+    crate::decimal::to_fixed(d).map_err(|source| IngestError::Number { field, source })
 }
 
 fn address(field: &'static str, text: &str) -> Result<Address, IngestError> {
