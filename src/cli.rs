@@ -77,6 +77,24 @@ pub enum Command {
         #[arg(long = "strategy")]
         strategies: Vec<String>,
     },
+    /// The streaming daemon: follows the tracked wallets and trades alongside them (paper by
+    /// default), checkpointing to redb so that a restart continues where it stopped.
+    Run(RunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub source: ConfigSource,
+    /// Simulated fills against the venue's prices (the default).
+    #[arg(long, conflicts_with = "live")]
+    pub paper: bool,
+    /// Real orders on the configured account (needs a private key).
+    #[arg(long)]
+    pub live: bool,
+    /// Where the redb state and the run directory live (overrides `state.dir`).
+    #[arg(long)]
+    pub state_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod clients;
 pub mod commands;
 pub mod config;
+pub mod daemon;
 pub mod decimal;
 pub mod executor;
 pub mod ingest;

@@ -83,6 +83,19 @@ fn run(cli: &Cli, env: &BTreeMap<String, String>) -> anyhow::Result<ExitCode> {
             runtime()?.block_on(commands::fetch::run(args, &loaded))?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Run(args) => {
+            let loaded = load_and_init_logging(cli, args.source.config.as_deref(), env)?;
+            let opts = mirrorflow::daemon::RunOptions {
+                mode: if args.live {
+                    mirrorflow::run_identity::Mode::Live
+                } else {
+                    mirrorflow::run_identity::Mode::Paper
+                },
+                state_dir: args.state_dir.clone().unwrap_or_else(|| loaded.config.state.dir.clone()),
+            };
+            runtime()?.block_on(mirrorflow::daemon::run(&loaded, &opts))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Sim(SimCommand::Export(args)) => {
             init_logging(cli, None);
             commands::sim::export_history(args)?;

@@ -9,4 +9,5 @@ pub mod intel;
 pub mod model;
 pub mod replay;
 pub mod rules;
+pub mod stream;
 pub mod trading;

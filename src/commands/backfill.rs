@@ -24,7 +24,7 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use dataflows::feed::Input;
 use dataflows::model::ids::keccak256;
-use dataflows::model::{IntentId, MarkPrice, OrderIntent, Signal, Strategy};
+use dataflows::model::{IntentId, OrderIntent, Signal, Strategy};
 use dataflows::replay::{Change, SharedVenue, replay_with};
 use dataflows::trading::Params;
 use serde_json::{Value, json};
@@ -81,22 +81,8 @@ pub fn run(config: &Config, input: &Path, out: &Path, workers: usize, named: &[S
         },
         |_, _| {},
     )?;
-    let mut inputs: Vec<Input> = Vec::with_capacity(h.events.len() * 2 + 1);
-    for s in &h.events {
-        match &s.event {
-            Event::Fill(f) => {
-                inputs.push(Input::Fill(f.clone()));
-                // A trade's price is the market at that time.
-                inputs.push(Input::Mark(MarkPrice { time_ms: f.time_ms, token: f.token, price: f.price }));
-            }
-            Event::Position(p) => inputs.push(Input::Position(p.clone())),
-            Event::Account(a) => inputs.push(Input::Account(a.clone())),
-            Event::Leaderboard(r) => inputs.push(Input::Leaderboard(r.clone())),
-            Event::Mark(m) => inputs.push(Input::Mark(m.clone())),
-            Event::PriceStatus(p) => inputs.push(Input::PriceStatus(*p)),
-            Event::Funding(f) => inputs.push(Input::Funding(f.clone())),
-        }
-    }
+    let inputs: Vec<Input> =
+        history::with_trade_marks(h.events.into_iter().map(|s| s.event)).iter().map(Event::input).collect();
     // The paper executor fills the intents and reports our account, from
     // the start capital at the first event on.
     let first = inputs.iter().map(Input::time).min().unwrap_or(0);
@@ -157,7 +143,7 @@ pub fn run(config: &Config, input: &Path, out: &Path, workers: usize, named: &[S
 }
 
 /// A signal as one JSON line: its numbers as an object.
-fn signal_json(s: &Signal) -> Value {
+pub fn signal_json(s: &Signal) -> Value {
     let numbers: serde_json::Map<String, Value> = s.numbers.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
     json!({
         "time_ms": s.time_ms,
@@ -172,7 +158,7 @@ fn signal_json(s: &Signal) -> Value {
 }
 
 /// An order intent as one JSON line, with what the paper executor made of it.
-fn intent_json(i: &OrderIntent, execution: Option<&Execution>) -> Value {
+pub fn intent_json(i: &OrderIntent, execution: Option<&Execution>) -> Value {
     let attribution: Vec<Value> = i
         .attribution
         .iter()
@@ -246,7 +232,7 @@ fn report(
     }))
 }
 
-fn write_lines(path: &Path, lines: impl Iterator<Item = Value>) -> anyhow::Result<()> {
+pub fn write_lines(path: &Path, lines: impl Iterator<Item = Value>) -> anyhow::Result<()> {
     let mut file = std::io::BufWriter::new(
         std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
     );

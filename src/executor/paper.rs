@@ -25,7 +25,7 @@ use dataflows::model::{
     Side, Size, TimeInForce, TimeMs, Token, Usd,
 };
 use dataflows::replay::Venue;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::SimulationConfig;
 use crate::decimal::{to_decimal, to_fixed};
@@ -38,7 +38,7 @@ const HOUR_MS: u64 = 3_600_000;
 const MAINTENANCE_RATE: Fixed = Fixed::lit(1, 2);
 
 /// What became of one intent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Filled,
@@ -57,7 +57,7 @@ pub enum Outcome {
 }
 
 /// One intent's execution, for `orders.jsonl` and the report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Execution {
     pub outcome: Outcome,
     pub time_ms: Option<TimeMs>,
@@ -69,7 +69,7 @@ pub struct Execution {
 }
 
 /// Our position in one token.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 struct Held {
     size: Fixed,
     entry: Price,
@@ -78,6 +78,9 @@ struct Held {
     origin: Origin,
 }
 
+/// Serializable whole: the daemon commits it with every step, so a restart
+/// continues exactly where the last committed step left it.
+#[derive(Serialize, Deserialize)]
 pub struct PaperVenue {
     cfg: SimulationConfig,
     limit_timeout_ms: u64,
@@ -112,6 +115,13 @@ impl PaperVenue {
             report_at: Some(start),
             executions: BTreeMap::new(),
         }
+    }
+
+    /// Whether an intent was ever submitted.
+    pub fn knows(&self, id: IntentId) -> bool {
+        self.executions.contains_key(&id)
+            || self.resting.contains_key(&id)
+            || self.pending.keys().any(|(_, p)| *p == id)
     }
 
     /// Every intent's execution so far; resting orders as `Open`.
@@ -410,6 +420,10 @@ impl Venue for PaperVenue {
 
     fn submit(&mut self, _now: TimeMs, intents: &[OrderIntent]) {
         for intent in intents {
+            // Idempotent: a daemon recovering replays decisions it already sent.
+            if self.knows(intent.id) {
+                continue;
+            }
             if intent.kind == IntentKind::StopLoss {
                 // A protective stop rests from its decision; it acts only on a
                 // position it can reduce.

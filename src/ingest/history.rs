@@ -57,6 +57,11 @@ fn rank(e: &Event) -> u8 {
         Event::Position(_) => 3,
         Event::Account(_) => 4,
         Event::Leaderboard(_) => 5,
+        // Datasets hold none of the daemon's own inputs; after the market's if they did.
+        Event::OwnPosition(_) => 6,
+        Event::OwnAccount { .. } => 7,
+        Event::Halt { .. } => 8,
+        Event::Tick(_) | Event::Now(_) => 9,
     }
 }
 
@@ -112,6 +117,24 @@ pub fn count_by_kind(events: &[Stamped]) -> BTreeMap<&'static str, u64> {
     let mut out = BTreeMap::new();
     for s in events {
         *out.entry(s.event.kind()).or_default() += 1;
+    }
+    out
+}
+
+/// A history's events with each trade's price also taken as its token's mark
+/// at that time — a dataset's candles are hourly, and a decision on a fill
+/// needs the market it happened in (the fill assumption of backfill and of
+/// the daemon's start-up history alike).
+pub fn with_trade_marks(events: impl IntoIterator<Item = Event>) -> Vec<Event> {
+    let mut out = Vec::new();
+    for e in events {
+        if let Event::Fill(f) = &e {
+            let mark = Event::Mark(MarkPrice { time_ms: f.time_ms, token: f.token, price: f.price });
+            out.push(e);
+            out.push(mark);
+        } else {
+            out.push(e);
+        }
     }
     out
 }

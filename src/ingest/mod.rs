@@ -12,9 +12,10 @@ pub mod live;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
+use dataflows::feed::Input;
 use dataflows::model::{
-    AccountValue, Fill, FundingRate, IdError, LeaderboardRow, MarkPrice, ModelError, NumError, PositionSnapshot,
-    PriceStatus, TimeMs, Token, Validate,
+    AccountValue, Fill, FundingRate, Halt, IdError, LeaderboardRow, MarkPrice, ModelError, NumError, OwnPosition,
+    PositionSnapshot, PriceStatus, TimeMs, Token, Usd, Validate,
 };
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +31,25 @@ pub enum Event {
     Funding(FundingRate),
     Leaderboard(LeaderboardRow),
     PriceStatus(PriceStatus),
+    // What the daemon adds to the market's inputs; logged like them, so a
+    // recorded log replays our own account and the clocks exactly.
+    /// One of our own positions (our snapshot's positions precede its account value).
+    OwnPosition(OwnPosition),
+    /// Our account value, closing our snapshot.
+    OwnAccount {
+        time_ms: TimeMs,
+        value: Usd,
+    },
+    /// The scoring clock.
+    Tick(TimeMs),
+    /// The trading clock.
+    Now(TimeMs),
+    /// An operator halt of new entries set or lifted.
+    Halt {
+        time_ms: TimeMs,
+        halt: Halt,
+        active: bool,
+    },
 }
 
 impl Event {
@@ -42,7 +62,49 @@ impl Event {
             Event::Funding(_) => "funding",
             Event::Leaderboard(_) => "leaderboard",
             Event::PriceStatus(_) => "price status",
+            Event::OwnPosition(_) => "own position",
+            Event::OwnAccount { .. } => "own account",
+            Event::Tick(_) => "scoring clock",
+            Event::Now(_) => "trading clock",
+            Event::Halt { .. } => "halt",
         }
+    }
+
+    /// The dataflow input it is.
+    pub fn input(&self) -> Input {
+        match self {
+            Event::Fill(f) => Input::Fill(f.clone()),
+            Event::Position(p) => Input::Position(p.clone()),
+            Event::Account(a) => Input::Account(a.clone()),
+            Event::Mark(m) => Input::Mark(m.clone()),
+            Event::Funding(f) => Input::Funding(f.clone()),
+            Event::Leaderboard(r) => Input::Leaderboard(r.clone()),
+            Event::PriceStatus(p) => Input::PriceStatus(*p),
+            Event::OwnPosition(p) => Input::OwnPosition(*p),
+            Event::OwnAccount { time_ms, value } => Input::OwnAccount { time_ms: *time_ms, value: *value },
+            Event::Tick(t) => Input::Tick(*t),
+            Event::Now(t) => Input::Now(*t),
+            Event::Halt { time_ms, halt, active } => Input::Halt { time_ms: *time_ms, halt: *halt, active: *active },
+        }
+    }
+
+    /// The event an input is (the inverse of [`Event::input`]; a retraction has none).
+    pub fn of_input(input: &Input) -> Option<Event> {
+        Some(match input {
+            Input::Fill(f) => Event::Fill(f.clone()),
+            Input::FillRetracted(_) => return None,
+            Input::Position(p) => Event::Position(p.clone()),
+            Input::Account(a) => Event::Account(a.clone()),
+            Input::Leaderboard(r) => Event::Leaderboard(r.clone()),
+            Input::Tick(t) => Event::Tick(*t),
+            Input::Mark(m) => Event::Mark(m.clone()),
+            Input::PriceStatus(p) => Event::PriceStatus(*p),
+            Input::Now(t) => Event::Now(*t),
+            Input::OwnPosition(p) => Event::OwnPosition(*p),
+            Input::OwnAccount { time_ms, value } => Event::OwnAccount { time_ms: *time_ms, value: *value },
+            Input::Funding(f) => Event::Funding(f.clone()),
+            Input::Halt { time_ms, halt, active } => Event::Halt { time_ms: *time_ms, halt: *halt, active: *active },
+        })
     }
 
     /// The time its source gave it.
@@ -55,6 +117,9 @@ impl Event {
             Event::Funding(e) => e.time_ms,
             Event::Leaderboard(e) => e.time_ms,
             Event::PriceStatus(e) => e.time_ms,
+            Event::OwnPosition(e) => e.time_ms,
+            Event::OwnAccount { time_ms, .. } | Event::Halt { time_ms, .. } => *time_ms,
+            Event::Tick(t) | Event::Now(t) => *t,
         }
     }
 
@@ -65,7 +130,13 @@ impl Event {
             Event::Mark(e) => Some(e.token),
             Event::Funding(e) => Some(e.token),
             Event::PriceStatus(e) => Some(e.token),
-            Event::Account(_) | Event::Leaderboard(_) => None,
+            Event::OwnPosition(e) => Some(e.token),
+            Event::Account(_)
+            | Event::Leaderboard(_)
+            | Event::OwnAccount { .. }
+            | Event::Tick(_)
+            | Event::Now(_)
+            | Event::Halt { .. } => None,
         }
     }
 
@@ -77,7 +148,12 @@ impl Event {
             Event::Mark(e) => e.validate(),
             Event::Funding(e) => e.validate(),
             Event::Leaderboard(e) => e.validate(),
-            Event::PriceStatus(_) => Ok(()),
+            Event::PriceStatus(_)
+            | Event::OwnPosition(_)
+            | Event::OwnAccount { .. }
+            | Event::Tick(_)
+            | Event::Now(_)
+            | Event::Halt { .. } => Ok(()),
         }
     }
 }
@@ -187,6 +263,15 @@ impl Ingestor {
         self.frontier
     }
 
+    /// Holds stamps at `floor` or later: the daemon has processed the time
+    /// before it, so anything older is late from here on.
+    pub fn raise_frontier(&mut self, floor: TimeMs) {
+        if floor > self.frontier {
+            self.frontier = floor;
+            self.seq_at_frontier = 0;
+        }
+    }
+
     /// Accepts or refuses one event.
     pub fn ingest(&mut self, event: Event) -> Outcome {
         if let Err(e) = self.check(&event) {
@@ -236,6 +321,11 @@ impl Ingestor {
 
     fn check(&self, event: &Event) -> Result<(), IngestError> {
         event.validate()?;
+        if let Event::OwnAccount { value, .. } = event
+            && *value < Usd::ZERO
+        {
+            return Err(IngestError::Invalid { field: "own account value", reason: format!("{value} is negative") });
+        }
         if let (Some(token), Some(known)) = (event.token(), &self.tokens)
             && !known.contains(&token)
         {

@@ -1,0 +1,277 @@
+//! `mirrorflow run`: the streaming daemon (DESIGN §2, §5, §6).
+//!
+//! tokio runs the connectors (the wallet tracker's socket and polls, the
+//! clock); the brain runs on its own timely thread behind bounded channels
+//! ([`dataflows::stream::Engine`]). The loop gathers what the sources
+//! delivered and, whenever the clock has moved, takes a step: the gathered
+//! inputs, the clocks that came due and what the executor has to report are
+//! stamped, fed, and committed to redb with the executor's state in one
+//! transaction ([`stepper`]). Every input goes through the log, so a restart
+//! replays it and continues exactly where the last committed step left off.
+
+pub mod bootstrap;
+pub mod clock;
+pub mod rundir;
+pub mod state;
+pub mod stepper;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use connectors::hyperliquid::tracker::{self, TrackerEvent, TrackerSettings};
+use connectors::hyperliquid::ws_client::FeedSettings;
+use dataflows::model::{IntentId, TimeMs, Usd};
+use dataflows::replay::Venue;
+use dataflows::stream::Engine;
+
+use crate::clients;
+use crate::commands::backfill;
+use crate::config::Loaded;
+use crate::executor::paper::{Execution, PaperVenue};
+use crate::ingest::{Ingestor, live};
+use crate::run_identity::{self, Mode, RunIdentity};
+use crate::store::Store;
+use clock::DaemonClock;
+use rundir::{RunDir, Status};
+use stepper::{Decisions, Gathered, Stepper};
+
+/// How `mirrorflow run` was asked to run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub mode: Mode,
+    pub state_dir: PathBuf,
+}
+
+/// The state file inside a state directory.
+pub fn state_file(state_dir: &std::path::Path) -> PathBuf {
+    state_dir.join("state.redb")
+}
+
+/// How often the loop looks at the clock and the sources.
+const TICK: Duration = Duration::from_millis(50);
+
+fn hash_config(loaded: &Loaded) -> String {
+    let canonical = toml::to_string(&loaded.config).unwrap_or_default();
+    hex::encode(dataflows::model::ids::keccak256(canonical.as_bytes()))
+}
+
+/// Runs until SIGINT or SIGTERM; then checkpoints and returns.
+pub async fn run(loaded: &Loaded, opts: &RunOptions) -> anyhow::Result<()> {
+    let config = &loaded.config;
+    if opts.mode == Mode::Live {
+        anyhow::bail!("--live is not available yet in the daemon: run --paper (the default)");
+    }
+    std::fs::create_dir_all(&opts.state_dir)
+        .with_context(|| format!("cannot create the state directory {}", opts.state_dir.display()))?;
+    let store = Store::open(&state_file(&opts.state_dir))?;
+    run_identity::bind(&store, &RunIdentity::of(config, None, opts.mode)?)?;
+    let run_dir = RunDir::open(&opts.state_dir.join("run"))?;
+    let config_hash = hash_config(loaded);
+    let clock = DaemonClock::of(loaded)?;
+    let budget = clients::budget(loaded);
+    let info = Arc::new(clients::info(loaded, budget)?);
+
+    // Recovery: replay what the store holds.
+    let read = store.read()?;
+    let progress = state::progress(&read)?.unwrap_or_default();
+    let tracked = state::tracked(&read)?;
+    let paper = state::paper(&read)?;
+    drop(read);
+    let mut params = backfill::params(config, config.strategies.enabled.clone());
+    params.account_cap = (opts.mode == Mode::Live).then_some(config.paper_trading.live_account_cap_usd);
+    let monitor = &config.schedule.monitor_interval;
+    let monitor_ms =
+        [monitor.consensus_secs, monitor.entry_secs, monitor.index_secs].into_iter().min().unwrap_or(60) * 1000;
+    let mut stepper = Stepper {
+        engine: Engine::start(params),
+        ingestor: Ingestor::new(None),
+        paper: None,
+        progress,
+        wakeup: None,
+        monitor_ms,
+    };
+    let mut status = Status {
+        pid: std::process::id(),
+        mode: "paper".into(),
+        processed_to: stepper.progress.processed_to,
+        steps: stepper.progress.steps,
+        phase: "recovering".into(),
+        ..Status::default()
+    };
+    run_dir.write_status(&status)?;
+    let started = Instant::now();
+    let recovered = tokio::task::block_in_place(|| stepper.recover(&store))?;
+    let mut decisions = Decisions { signals: recovered.signals, intents: recovered.intents };
+    if stepper.progress.steps > 0 {
+        tracing::info!(
+            processed_to = stepper.progress.processed_to,
+            steps = stepper.progress.steps,
+            intents = decisions.intents.len(),
+            took_ms = started.elapsed().as_millis() as u64,
+            "recovered: the log replayed"
+        );
+    }
+    run_dir.rewrite_signals(&decisions.signals)?;
+
+    let now = clock.now().await?;
+    let mut paper = paper.unwrap_or_else(|| {
+        PaperVenue::new(
+            config.simulation.clone(),
+            config.execution.limit_order_timeout_secs,
+            config.backtest.start_capital_usd,
+            now,
+        )
+    });
+    // Idempotent: what the committed steps decided is known to it already.
+    paper.submit(stepper.progress.processed_to, &decisions.intents);
+    stepper.paper = Some(paper);
+    write_orders(&run_dir, &stepper, &decisions)?;
+
+    let mut gathered = Gathered::default();
+    let tracked = match tracked {
+        Some(t) => t,
+        None => {
+            let (t, events) = bootstrap::discover(loaded, &info, &opts.state_dir, now).await?;
+            let mut txn = store.write()?;
+            state::put_tracked(&mut txn, &t)?;
+            txn.commit()?;
+            // The history as it is: every mark, not the latest per token.
+            gathered.events.extend(events);
+            t
+        }
+    };
+    tracing::info!(wallets = tracked.wallets.len(), state = %opts.state_dir.display(), "tracking");
+
+    let coins: Vec<String> =
+        info.meta().await.context("the venue's meta")?.universe.into_iter().map(|a| a.name).collect();
+    let s = &config.schedule;
+    let settings = TrackerSettings {
+        feed: FeedSettings {
+            url: config.hyperliquid.ws_url.clone(),
+            coins,
+            all_mids: true,
+            ping_every: Duration::from_secs(config.hyperliquid.ws_ping_secs),
+            ..FeedSettings::default()
+        },
+        wallets: tracked.wallets.clone(),
+        reconcile_every: Duration::from_secs(s.poll_positions_secs.max(1)),
+        stale_after: Duration::from_secs(s.price_stale_secs.max(1)),
+        rest_mids_every: Duration::from_secs(s.mark_fallback_poll_secs.max(1)),
+        queue: 10_000,
+        ..TrackerSettings::default()
+    };
+    let (mut events, _tracker_stats, _feed_stats, tracker_task) = tracker::spawn(settings, info.clone());
+
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("cannot listen for SIGTERM")?;
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let checkpoint_every = Duration::from_secs(config.state.checkpoint_interval_secs.max(1));
+    let retain_ms = s.retention_days * 86_400_000;
+    let stale_ms = s.price_stale_secs * 1000;
+    let mut last_checkpoint = Instant::now();
+    // The socket's latest price time, and since when the clock has been at or before it.
+    let mut feed_time: TimeMs = 0;
+    let mut inputs_logged: u64 = 0;
+    status.phase = "running".into();
+    let mut last_value: Option<Usd> = None;
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break,
+            _ = sigterm.recv() => break,
+            ev = events.recv() => {
+                let Some(ev) = ev else { anyhow::bail!("the wallet tracker stopped") };
+                if let TrackerEvent::Mids { time, .. } = &ev {
+                    feed_time = feed_time.max(*time);
+                }
+                for e in live::events(&ev, stepper.progress.processed_to) {
+                    match e {
+                        Ok(e) => gathered.push(e),
+                        Err(err) => stepper.ingestor.refuse(&err),
+                    }
+                }
+                continue;
+            }
+            _ = tick.tick() => {}
+        }
+        let now = match clock.now().await {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!(error = %format!("{e:#}"), "clock unavailable; waiting");
+                continue;
+            }
+        };
+        // On the venue's clock a step waits for the socket to have delivered
+        // the market up to it, unless the feed is stale (then it goes on, and
+        // the brain knows the prices are stale).
+        let target = if clock.is_venue() && feed_time + stale_ms >= now { now.min(feed_time) } else { now };
+        if stepper.last().is_some_and(|l| target <= l) {
+            continue;
+        }
+        let stepped = tokio::task::block_in_place(|| stepper.step(&store, target, gathered.take()))?;
+        inputs_logged += stepped.logged as u64;
+        run_dir.append_signals(&stepped.output.signals)?;
+        decisions.signals.extend(stepped.output.signals);
+        decisions.intents.extend(stepped.output.intents);
+        if let Some(p) = &stepper.paper {
+            let value = p.account_value();
+            if last_value != Some(value) {
+                run_dir.append_equity(target, &value.to_string())?;
+                last_value = Some(value);
+            }
+        }
+        status.processed_to = stepper.progress.processed_to;
+        status.steps = stepper.progress.steps;
+        status.signals = decisions.signals.len() as u64;
+        status.intents = decisions.intents.len() as u64;
+        status.inputs_logged = inputs_logged;
+        run_dir.write_status(&status)?;
+        if last_checkpoint.elapsed() >= checkpoint_every {
+            checkpoint(&store, &stepper, retain_ms, &config_hash, &run_dir, &decisions)?;
+            last_checkpoint = Instant::now();
+        }
+    }
+    tracing::info!("stopping: intake closed");
+    status.phase = "stopping".into();
+    run_dir.write_status(&status)?;
+    tracker_task.abort();
+    drop(events);
+    checkpoint(&store, &stepper, retain_ms, &config_hash, &run_dir, &decisions)?;
+    stepper.engine.stop();
+    status.phase = "stopped".into();
+    run_dir.write_status(&status)?;
+    tracing::info!(processed_to = status.processed_to, "stopped");
+    Ok(())
+}
+
+fn executions(stepper: &Stepper) -> BTreeMap<IntentId, Execution> {
+    stepper.paper.as_ref().map(PaperVenue::executions).unwrap_or_default()
+}
+
+fn write_orders(run_dir: &RunDir, stepper: &Stepper, decisions: &Decisions) -> anyhow::Result<()> {
+    run_dir.write_orders(&decisions.intents, &executions(stepper))
+}
+
+fn checkpoint(
+    store: &Store,
+    stepper: &Stepper,
+    retain_ms: u64,
+    config_hash: &str,
+    run_dir: &RunDir,
+    decisions: &Decisions,
+) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let cp = state::write_checkpoint(store, stepper.progress.processed_to, retain_ms, config_hash)?;
+    write_orders(run_dir, stepper, decisions)?;
+    tracing::info!(
+        as_of = cp.as_of,
+        log_inputs = cp.log_inputs,
+        folded_inputs = cp.folded_inputs,
+        took_ms = started.elapsed().as_millis() as u64,
+        "checkpoint"
+    );
+    Ok(())
+}

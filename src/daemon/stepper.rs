@@ -1,0 +1,187 @@
+//! One step of the daemon: the inputs gathered since the last step, the
+//! clocks that came due, and what the paper executor has to report are
+//! stamped, fed to the brain, and committed to redb in one transaction with
+//! the executor's state and the progress — so a crash either loses the whole
+//! step (nothing of it reached the venue) or keeps all of it.
+//!
+//! Recovery is the same path: the logged inputs replayed as one step, whose
+//! decisions the executor already knows (the paper venue by intent id, the
+//! live journal by cloid) and does not act on twice.
+
+use std::collections::BTreeMap;
+
+use dataflows::feed::{CONSENSUS_CADENCE_MS, Input};
+use dataflows::intel::allocations::CADENCE_MS;
+use dataflows::model::{OrderIntent, Signal, TimeMs, Token};
+use dataflows::replay::Venue;
+use dataflows::stream::{Engine, StepOutput};
+
+use super::state::{self, Progress};
+use crate::executor::paper::PaperVenue;
+use crate::ingest::{Event, Ingestor, Outcome, Stamped};
+use crate::store::Store;
+
+/// The clocks a step at `time` after `last` carries: the scoring clock on
+/// every allocation cadence crossed, the trading clock on every consensus
+/// cadence and monitor interval crossed, and at the step itself when the
+/// desk asked to be woken by then.
+pub fn clocks(last: Option<TimeMs>, time: TimeMs, monitor_ms: u64, wakeup: Option<TimeMs>) -> Vec<Event> {
+    let mut out = Vec::new();
+    let Some(last) = last else {
+        return vec![Event::Now(time)];
+    };
+    let mut t = (last / CADENCE_MS + 1) * CADENCE_MS;
+    while t <= time {
+        out.push(Event::Tick(t));
+        t += CADENCE_MS;
+    }
+    let mut nows: Vec<TimeMs> = Vec::new();
+    let mut t = (last / CONSENSUS_CADENCE_MS + 1) * CONSENSUS_CADENCE_MS;
+    while t <= time {
+        nows.push(t);
+        t += CONSENSUS_CADENCE_MS;
+    }
+    let monitor = monitor_ms.max(1);
+    if time / monitor > last / monitor || wakeup.is_some_and(|w| w <= time) {
+        nows.push(time);
+    }
+    nows.dedup();
+    out.extend(nows.into_iter().map(Event::Now));
+    out
+}
+
+/// What a step did.
+#[derive(Debug, Default)]
+pub struct Stepped {
+    pub output: StepOutput,
+    /// Inputs logged (market, own, clocks).
+    pub logged: usize,
+}
+
+pub struct Stepper {
+    pub engine: Engine,
+    pub ingestor: Ingestor,
+    pub paper: Option<PaperVenue>,
+    pub progress: Progress,
+    /// The desk's next deadline.
+    pub wakeup: Option<TimeMs>,
+    pub monitor_ms: u64,
+}
+
+impl Stepper {
+    /// The last step's time, if any.
+    pub fn last(&self) -> Option<TimeMs> {
+        (self.progress.steps > 0).then_some(self.progress.processed_to)
+    }
+
+    /// Replays what the store holds (folded inputs, then the log) as one
+    /// step at the time processed up to; returns every decision it implies.
+    pub fn recover(&mut self, store: &Store) -> anyhow::Result<StepOutput> {
+        let inputs = state::inputs(store)?;
+        self.ingestor.resume(store)?;
+        let Some(last) = self.last() else {
+            return Ok(StepOutput::default());
+        };
+        let fed: Vec<(TimeMs, Input)> = inputs.iter().map(|s| (s.time_ms, s.event.input())).collect();
+        let out = self.engine.step(last, fed)?;
+        self.wakeup = out.next_wakeup;
+        Ok(out)
+    }
+
+    /// Takes a step at `time` (after the last) with `market` events gathered
+    /// since the last one (stamped here; older ones at the step floor) and
+    /// commits it. The caller executes the intents after the commit (live).
+    pub fn step(&mut self, store: &Store, time: TimeMs, market: Vec<Event>) -> anyhow::Result<Stepped> {
+        let last = self.last();
+        let floor = last.map_or(0, |l| l + 1);
+        if time < floor {
+            anyhow::bail!("step at {time} is not after the last step at {}", floor.saturating_sub(1));
+        }
+        self.ingestor.raise_frontier(floor);
+        let mut stamped: Vec<Stamped> = Vec::with_capacity(market.len() + 8);
+        let accept = |ingestor: &mut Ingestor, e: Event, out: &mut Vec<Stamped>| {
+            if let Outcome::Accepted(mut s) = ingestor.ingest(e) {
+                // Nothing is stamped past the step (a source ahead of our clock).
+                s.time_ms = s.time_ms.min(time);
+                out.push(s);
+            }
+        };
+        let mut market = market;
+        market.sort_by_key(Event::source_time);
+        for e in market {
+            accept(&mut self.ingestor, e, &mut stamped);
+        }
+        // The first step's clocks start at its earliest input (a bootstrap's
+        // history is scored on its cadence, as a backfill would).
+        let origin = last.or_else(|| stamped.first().map(|s| s.time_ms.saturating_sub(1)));
+        for e in clocks(origin, time, self.monitor_ms, self.wakeup) {
+            accept(&mut self.ingestor, e, &mut stamped);
+        }
+        stamped.sort_by_key(|s| s.time_ms);
+        // The paper venue sees the market as it is fed and reports what came due.
+        if let Some(paper) = &mut self.paper {
+            for s in &stamped {
+                paper.observe(&s.event.input());
+            }
+            for input in paper.due(time) {
+                if let Some(e) = Event::of_input(&input) {
+                    accept(&mut self.ingestor, e, &mut stamped);
+                }
+            }
+        }
+        let fed: Vec<(TimeMs, Input)> = stamped.iter().map(|s| (s.time_ms, s.event.input())).collect();
+        let output = self.engine.step(time, fed)?;
+        if let Some(paper) = &mut self.paper {
+            paper.submit(time, &output.intents);
+        }
+        let progress = Progress { processed_to: time, steps: self.progress.steps + 1 };
+        let mut txn = store.write()?;
+        for s in &stamped {
+            self.ingestor.log(&mut txn, s)?;
+        }
+        state::put_progress(&mut txn, &progress)?;
+        if let Some(paper) = &self.paper {
+            state::put_paper(&mut txn, paper)?;
+        }
+        txn.commit()?;
+        self.progress = progress;
+        self.wakeup = output.next_wakeup;
+        Ok(Stepped { logged: stamped.len(), output })
+    }
+}
+
+/// The latest mark per token of what arrived since the last step (a step
+/// reads the market as it is, not every tick of the socket).
+#[derive(Debug, Default)]
+pub struct Gathered {
+    pub events: Vec<Event>,
+    pub marks: BTreeMap<Token, Event>,
+}
+
+impl Gathered {
+    pub fn push(&mut self, e: Event) {
+        match &e {
+            Event::Mark(m) => {
+                self.marks.insert(m.token, e);
+            }
+            _ => self.events.push(e),
+        }
+    }
+
+    pub fn take(&mut self) -> Vec<Event> {
+        let mut out = std::mem::take(&mut self.events);
+        out.extend(std::mem::take(&mut self.marks).into_values());
+        out
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty() && self.marks.is_empty()
+    }
+}
+
+/// Decisions kept for the run directory.
+#[derive(Debug, Default)]
+pub struct Decisions {
+    pub signals: Vec<Signal>,
+    pub intents: Vec<OrderIntent>,
+}
