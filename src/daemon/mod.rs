@@ -11,6 +11,7 @@
 
 pub mod bootstrap;
 pub mod clock;
+pub mod live_orders;
 pub mod rundir;
 pub mod state;
 pub mod stepper;
@@ -18,23 +19,26 @@ pub mod stepper;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use connectors::hyperliquid::tracker::{self, TrackerEvent, TrackerSettings};
 use connectors::hyperliquid::ws_client::FeedSettings;
-use dataflows::model::{IntentId, TimeMs, Usd};
+use dataflows::model::{IntentId, OrderIntent, Origin, Strategy, TimeMs, Usd};
 use dataflows::replay::Venue;
 use dataflows::stream::Engine;
 
 use crate::clients;
 use crate::commands::backfill;
 use crate::config::Loaded;
-use crate::executor::paper::{Execution, PaperVenue};
+use crate::executor::journal::{Journal, State};
+use crate::executor::paper::{Execution, Outcome, PaperVenue};
 use crate::ingest::{Ingestor, live};
 use crate::run_identity::{self, Mode, RunIdentity};
 use crate::store::Store;
 use clock::DaemonClock;
+use live_orders::LiveOrders;
 use rundir::{RunDir, Status};
 use stepper::{Decisions, Gathered, Stepper};
 
@@ -61,18 +65,49 @@ fn hash_config(loaded: &Loaded) -> String {
 /// Runs until SIGINT or SIGTERM; then checkpoints and returns.
 pub async fn run(loaded: &Loaded, opts: &RunOptions) -> anyhow::Result<()> {
     let config = &loaded.config;
-    if opts.mode == Mode::Live {
-        anyhow::bail!("--live is not available yet in the daemon: run --paper (the default)");
-    }
     std::fs::create_dir_all(&opts.state_dir)
         .with_context(|| format!("cannot create the state directory {}", opts.state_dir.display()))?;
-    let store = Store::open(&state_file(&opts.state_dir))?;
-    run_identity::bind(&store, &RunIdentity::of(config, None, opts.mode)?)?;
     let run_dir = RunDir::open(&opts.state_dir.join("run"))?;
     let config_hash = hash_config(loaded);
     let clock = DaemonClock::of(loaded)?;
     let budget = clients::budget(loaded);
     let info = Arc::new(clients::info(loaded, budget)?);
+    let now = clock.now().await?;
+    // Nonces and the exchange client read the clock the loop last saw.
+    let clock_cell = Arc::new(AtomicU64::new(now));
+    let mut live = match opts.mode {
+        Mode::Paper => None,
+        Mode::Live => {
+            let cell = clock_cell.clone();
+            let client =
+                clients::exchange(loaded, info.clone(), Arc::new(move || cell.load(Ordering::Relaxed))).await?;
+            let fallback = Origin {
+                strategy: config.strategies.enabled.first().copied().unwrap_or(Strategy::Consensus),
+                wallet: None,
+            };
+            let e = &config.execution;
+            let orders = LiveOrders::new(
+                client,
+                info.clone(),
+                fallback,
+                e.limit_order_timeout_secs * 1000,
+                e.fill_poll_interval_secs * 1000,
+                config.schedule.account_refresh_secs * 1000,
+            );
+            println!(
+                "LIVE on account {}: sizing from at most {} USD of it (paper_trading.live_account_cap_usd), \
+                 leverage ≤ {}×, single position ≤ {} of the account",
+                orders.account,
+                config.paper_trading.live_account_cap_usd,
+                config.risk.max_leverage,
+                config.risk.max_single_position_fraction,
+            );
+            Some(orders)
+        }
+    };
+    let store = Store::open(&state_file(&opts.state_dir))?;
+    let account = live.as_ref().map(|l| l.account.clone());
+    run_identity::bind(&store, &RunIdentity::of(config, account.as_deref(), opts.mode)?)?;
 
     // Recovery: replay what the store holds.
     let read = store.read()?;
@@ -95,7 +130,7 @@ pub async fn run(loaded: &Loaded, opts: &RunOptions) -> anyhow::Result<()> {
     };
     let mut status = Status {
         pid: std::process::id(),
-        mode: "paper".into(),
+        mode: if live.is_some() { "live" } else { "paper" }.into(),
         processed_to: stepper.progress.processed_to,
         steps: stepper.progress.steps,
         phase: "recovering".into(),
@@ -116,19 +151,27 @@ pub async fn run(loaded: &Loaded, opts: &RunOptions) -> anyhow::Result<()> {
     }
     run_dir.rewrite_signals(&decisions.signals)?;
 
-    let now = clock.now().await?;
-    let mut paper = paper.unwrap_or_else(|| {
-        PaperVenue::new(
-            config.simulation.clone(),
-            config.execution.limit_order_timeout_secs,
-            config.backtest.start_capital_usd,
-            now,
-        )
-    });
-    // Idempotent: what the committed steps decided is known to it already.
-    paper.submit(stepper.progress.processed_to, &decisions.intents);
-    stepper.paper = Some(paper);
-    write_orders(&run_dir, &stepper, &decisions)?;
+    if let Some(l) = &mut live {
+        // Ask the venue what became of everything in flight at the crash, then
+        // send what the last committed step decided and never reached the journal.
+        l.resolve(&store, now).await?;
+        let floor = stepper.progress.processed_to.saturating_sub(monitor_ms);
+        let last_step: Vec<OrderIntent> = decisions.intents.iter().filter(|i| i.time_ms >= floor).cloned().collect();
+        l.execute(&store, &last_step, &BTreeMap::new(), now).await?;
+    } else {
+        let mut paper = paper.unwrap_or_else(|| {
+            PaperVenue::new(
+                config.simulation.clone(),
+                config.execution.limit_order_timeout_secs,
+                config.backtest.start_capital_usd,
+                now,
+            )
+        });
+        // Idempotent: what the committed steps decided is known to it already.
+        paper.submit(stepper.progress.processed_to, &decisions.intents);
+        stepper.paper = Some(paper);
+    }
+    write_orders(&run_dir, &stepper, &store, &decisions)?;
 
     let mut gathered = Gathered::default();
     let tracked = match tracked {
@@ -204,6 +247,7 @@ pub async fn run(loaded: &Loaded, opts: &RunOptions) -> anyhow::Result<()> {
                 continue;
             }
         };
+        clock_cell.fetch_max(now, Ordering::Relaxed);
         // On the venue's clock a step waits for the socket to have delivered
         // the market up to it, unless the feed is stale (then it goes on, and
         // the brain knows the prices are stale).
@@ -213,6 +257,12 @@ pub async fn run(loaded: &Loaded, opts: &RunOptions) -> anyhow::Result<()> {
         }
         let stepped = tokio::task::block_in_place(|| stepper.step(&store, target, gathered.take()))?;
         inputs_logged += stepped.logged as u64;
+        if let Some(l) = &mut live {
+            l.execute(&store, &stepped.output.intents, &gathered.latest, now).await?;
+            for e in l.duties(&store, now).await? {
+                gathered.push(e);
+            }
+        }
         run_dir.append_signals(&stepped.output.signals)?;
         decisions.signals.extend(stepped.output.signals);
         decisions.intents.extend(stepped.output.intents);
@@ -247,12 +297,37 @@ pub async fn run(loaded: &Loaded, opts: &RunOptions) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn executions(stepper: &Stepper) -> BTreeMap<IntentId, Execution> {
-    stepper.paper.as_ref().map(PaperVenue::executions).unwrap_or_default()
+fn executions(stepper: &Stepper, store: &Store) -> BTreeMap<IntentId, Execution> {
+    if let Some(p) = &stepper.paper {
+        return p.executions();
+    }
+    // Live: the journal's states, in the paper executor's words.
+    let records = Journal::new(store).all().unwrap_or_default();
+    records
+        .into_iter()
+        .map(|r| {
+            let outcome = match r.state {
+                State::Filled => Outcome::Filled,
+                State::PartiallyFilled => Outcome::PartiallyFilled,
+                State::Rejected => Outcome::Rejected,
+                State::Cancelled => Outcome::Cancelled,
+                State::Recorded | State::Sent | State::Unknown | State::Resting => Outcome::Open,
+            };
+            let e = Execution {
+                outcome,
+                time_ms: r.history.last().map(|(t, _)| *t),
+                price: None,
+                size: r.filled,
+                fee: Usd::ZERO,
+                closed_pnl: Usd::ZERO,
+            };
+            (r.intent.id, e)
+        })
+        .collect()
 }
 
-fn write_orders(run_dir: &RunDir, stepper: &Stepper, decisions: &Decisions) -> anyhow::Result<()> {
-    run_dir.write_orders(&decisions.intents, &executions(stepper))
+fn write_orders(run_dir: &RunDir, stepper: &Stepper, store: &Store, decisions: &Decisions) -> anyhow::Result<()> {
+    run_dir.write_orders(&decisions.intents, &executions(stepper, store))
 }
 
 fn checkpoint(
@@ -265,7 +340,7 @@ fn checkpoint(
 ) -> anyhow::Result<()> {
     let started = Instant::now();
     let cp = state::write_checkpoint(store, stepper.progress.processed_to, retain_ms, config_hash)?;
-    write_orders(run_dir, stepper, decisions)?;
+    write_orders(run_dir, stepper, store, decisions)?;
     tracing::info!(
         as_of = cp.as_of,
         log_inputs = cp.log_inputs,

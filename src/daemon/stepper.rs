@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use dataflows::feed::{CONSENSUS_CADENCE_MS, Input};
 use dataflows::intel::allocations::CADENCE_MS;
-use dataflows::model::{OrderIntent, Signal, TimeMs, Token};
+use dataflows::model::{OrderIntent, Price, Signal, TimeMs, Token};
 use dataflows::replay::Venue;
 use dataflows::stream::{Engine, StepOutput};
 
@@ -156,12 +156,15 @@ impl Stepper {
 pub struct Gathered {
     pub events: Vec<Event>,
     pub marks: BTreeMap<Token, Event>,
+    /// The latest price of every token seen (what a live order is priced from).
+    pub latest: BTreeMap<Token, Price>,
 }
 
 impl Gathered {
     pub fn push(&mut self, e: Event) {
         match &e {
             Event::Mark(m) => {
+                self.latest.insert(m.token, m.price);
                 self.marks.insert(m.token, e);
             }
             _ => self.events.push(e),

@@ -170,6 +170,11 @@ impl<'a> Journal<'a> {
         Ok(self.open()?.into_iter().filter(|r| matches!(r.state, State::Sent | State::Unknown)).collect())
     }
 
+    /// Every intent recorded, by id.
+    pub fn all(&self) -> Result<Vec<Record>, JournalError> {
+        Ok(self.store.read()?.all(&INTENTS)?.into_iter().map(|(_, r)| r).collect())
+    }
+
     /// Every intent not in a final state.
     pub fn open(&self) -> Result<Vec<Record>, JournalError> {
         Ok(self.store.read()?.all(&INTENTS)?.into_iter().map(|(_, r)| r).filter(|r| !r.state.is_final()).collect())

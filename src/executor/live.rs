@@ -171,6 +171,95 @@ impl<'a> LiveExecutor<'a> {
         out.pop().ok_or_else(|| ExchangeError::Unexpected { action: "order", body: "no status".into() })
     }
 
+    /// The resting-order discipline (seed 002): every `poll_ms` a resting
+    /// limit order is asked about by cloid; one older than `timeout_ms` is
+    /// cancelled (a stop rests until its position closes). Returns the
+    /// records that changed.
+    pub async fn sweep(&self, now: TimeMs, timeout_ms: u64) -> Result<Vec<Record>, LiveError> {
+        let mut out = Vec::new();
+        for r in self.journal.open()? {
+            if r.state != State::Resting || !matches!(r.intent.order_type, OrderType::Limit { .. }) {
+                continue;
+            }
+            let id = r.intent.id;
+            let cloid = r.cloid.to_string();
+            let coin = r.intent.token.as_str().to_string();
+            let sent_at = r.history.iter().find(|(_, s)| *s == State::Sent).map_or(r.intent.time_ms, |(t, _)| *t);
+            match self.client.resolve(&cloid).await {
+                Ok(Resolution::Found { oid, status }) if status == "filled" => {
+                    out.push(self.journal.advance(id, State::Filled, Some(oid), Some(r.intent.size), now)?);
+                    continue;
+                }
+                Ok(Resolution::Found { status, .. }) if status != "open" => {
+                    out.push(self.journal.advance(id, State::Cancelled, None, None, now)?);
+                    continue;
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(intent = %id, cloid, error = %e, "limit order status unknown"),
+            }
+            if now.saturating_sub(sent_at) >= timeout_ms {
+                match self.client.cancel_by_cloid(&[(coin.as_str(), cloid.as_str())]).await {
+                    Ok(_) => {
+                        tracing::info!(intent = %id, cloid, token = %coin, "limit order timed out: cancelled");
+                        out.push(self.journal.advance(id, State::Cancelled, None, None, now)?);
+                    }
+                    Err(e) => tracing::warn!(intent = %id, cloid, error = %e, "cancel failed; retried next sweep"),
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Cancels every resting order that is not a protective stop (the kill
+    /// switch: no entry may fill while it is on; stops keep protecting).
+    pub async fn cancel_entries(&self, now: TimeMs) -> Result<usize, LiveError> {
+        let mut n = 0;
+        for r in self.journal.open()? {
+            if r.state != State::Resting || r.intent.kind == IntentKind::StopLoss {
+                continue;
+            }
+            let (coin, cloid) = (r.intent.token.as_str().to_string(), r.cloid.to_string());
+            match self.client.cancel_by_cloid(&[(coin.as_str(), cloid.as_str())]).await {
+                Ok(_) => {
+                    self.journal.advance(r.intent.id, State::Cancelled, None, None, now)?;
+                    n += 1;
+                }
+                Err(e) => tracing::warn!(intent = %r.intent.id, cloid, error = %e, "cancel failed"),
+            }
+        }
+        Ok(n)
+    }
+
+    /// Cancels the resting stops of `token` but `keep`: all of them when its
+    /// position is gone, the older ones when a new stop replaced them (a
+    /// position has exactly one stop on the venue).
+    pub async fn cancel_stops(
+        &self,
+        token: dataflows::model::Token,
+        keep: Option<dataflows::model::IntentId>,
+        now: TimeMs,
+    ) -> Result<usize, LiveError> {
+        let mut n = 0;
+        for r in self.journal.open()? {
+            if r.state != State::Resting
+                || r.intent.kind != IntentKind::StopLoss
+                || r.intent.token != token
+                || Some(r.intent.id) == keep
+            {
+                continue;
+            }
+            let (coin, cloid) = (r.intent.token.as_str().to_string(), r.cloid.to_string());
+            match self.client.cancel_by_cloid(&[(coin.as_str(), cloid.as_str())]).await {
+                Ok(_) => {
+                    self.journal.advance(r.intent.id, State::Cancelled, None, None, now)?;
+                    n += 1;
+                }
+                Err(e) => tracing::warn!(intent = %r.intent.id, cloid, error = %e, "stop cancel failed"),
+            }
+        }
+        Ok(n)
+    }
+
     /// Start-up: asks the venue about every intent that may be on it without
     /// our knowing (`Sent`, `Unknown`) and records what it says. One the venue
     /// never saw is a definite rejection (a retry is a new attempt, new cloid).

@@ -6,4 +6,5 @@
 
 pub mod journal;
 pub mod live;
+pub mod own;
 pub mod paper;

@@ -1,0 +1,155 @@
+//! The daemon's live side: intents to signed orders through the journal
+//! (recorded before sending, resolved by cloid after a lost answer), our
+//! account polled back as inputs, resting limit orders polled and cancelled
+//! at their timeout, stops cancelled when their position is gone.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use anyhow::Context;
+use connectors::hyperliquid::exchange_client::ExchangeClient;
+use connectors::hyperliquid::info_client::InfoClient;
+use dataflows::model::{IntentKind, OrderIntent, Origin, Price, TimeMs, Token};
+
+use crate::executor::journal::{Journal, State};
+use crate::executor::live::LiveExecutor;
+use crate::executor::own;
+use crate::ingest::Event;
+use crate::store::Store;
+
+pub struct LiveOrders {
+    pub client: ExchangeClient,
+    pub info: Arc<InfoClient>,
+    pub account: String,
+    /// Attribution of positions no entry of ours opened.
+    pub fallback: Origin,
+    pub limit_timeout_ms: u64,
+    pub poll_ms: u64,
+    pub refresh_ms: u64,
+    next_sweep: TimeMs,
+    next_refresh: TimeMs,
+    /// Our account must be polled at the next chance (an order went out).
+    refresh_now: bool,
+}
+
+impl LiveOrders {
+    pub fn new(
+        client: ExchangeClient,
+        info: Arc<InfoClient>,
+        fallback: Origin,
+        limit_timeout_ms: u64,
+        poll_ms: u64,
+        refresh_ms: u64,
+    ) -> LiveOrders {
+        let account = client.account();
+        LiveOrders {
+            client,
+            info,
+            account,
+            fallback,
+            limit_timeout_ms,
+            poll_ms,
+            refresh_ms,
+            next_sweep: 0,
+            next_refresh: 0,
+            refresh_now: true,
+        }
+    }
+
+    /// Start-up: every intent that may be on the venue without our knowing
+    /// its fate is asked about by cloid.
+    pub async fn resolve(&self, store: &Store, now: TimeMs) -> anyhow::Result<()> {
+        let exec = LiveExecutor::new(&self.client, Journal::new(store));
+        for r in exec.resolve_unknown(now).await? {
+            tracing::info!(intent = %r.intent.id, cloid = %r.cloid, state = ?r.state, "resolved after restart");
+        }
+        Ok(())
+    }
+
+    /// Sends each intent the journal has not sent: entries first, stops last
+    /// (a stop protects the position its entry opened).
+    pub async fn execute(
+        &mut self,
+        store: &Store,
+        intents: &[OrderIntent],
+        marks: &BTreeMap<Token, Price>,
+        now: TimeMs,
+    ) -> anyhow::Result<usize> {
+        let exec = LiveExecutor::new(&self.client, Journal::new(store));
+        let mut ordered: Vec<&OrderIntent> = intents.iter().collect();
+        ordered.sort_by_key(|i| match i.kind {
+            IntentKind::Open | IntentKind::Increase => 0,
+            IntentKind::StopLoss => 2,
+            _ => 1,
+        });
+        let mut sent = 0;
+        for intent in ordered {
+            let known = exec.journal().get(intent.id)?;
+            if known.is_some_and(|r| r.state != State::Recorded) {
+                continue;
+            }
+            let mark = marks.get(&intent.token).copied().unwrap_or(intent.price);
+            let r = exec.execute(intent, mark, now).await?;
+            tracing::info!(intent = %intent.id, cloid = %r.cloid, token = %intent.token, kind = ?intent.kind,
+                state = ?r.state, "order");
+            if intent.kind == IntentKind::StopLoss && r.state == State::Resting {
+                // The new stop replaces the old: one stop per position on the venue.
+                exec.cancel_stops(intent.token, Some(intent.id), now).await?;
+            }
+            sent += 1;
+        }
+        if sent > 0 {
+            self.refresh_now = true;
+        }
+        Ok(sent)
+    }
+
+    /// The periodic duties at `now`: resting limit orders swept, our account
+    /// polled when due; returns the account as inputs when it was polled.
+    pub async fn duties(&mut self, store: &Store, now: TimeMs) -> anyhow::Result<Vec<Event>> {
+        let exec = LiveExecutor::new(&self.client, Journal::new(store));
+        if now >= self.next_sweep {
+            for r in exec.sweep(now, self.limit_timeout_ms).await? {
+                tracing::info!(intent = %r.intent.id, cloid = %r.cloid, state = ?r.state, "limit order");
+                self.refresh_now = true;
+            }
+            self.next_sweep = now + self.poll_ms;
+        }
+        if !self.refresh_now && now < self.next_refresh {
+            return Ok(Vec::new());
+        }
+        let state = match self.info.clearinghouse_state(&self.account).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "our account state is unavailable; retried next tick");
+                return Ok(Vec::new());
+            }
+        };
+        self.refresh_now = false;
+        self.next_refresh = now + self.refresh_ms;
+        let time = state.time.unwrap_or(now);
+        let openings = own::openings(&exec.journal().all()?);
+        let events = own::events(&self.account, time, &state, &openings, self.fallback)
+            .context("our account state from the venue")?;
+        // A stop whose position is gone protects nothing: cancel it.
+        let held: Vec<Token> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::OwnPosition(p) => Some(p.token),
+                _ => None,
+            })
+            .collect();
+        let stale: Vec<Token> = exec
+            .journal()
+            .open()?
+            .iter()
+            .filter(|r| r.intent.kind == IntentKind::StopLoss && r.state == State::Resting)
+            .map(|r| r.intent.token)
+            .filter(|t| !held.contains(t))
+            .collect();
+        for token in stale {
+            exec.cancel_stops(token, None, now).await?;
+        }
+        Ok(events)
+    }
+}

@@ -1,0 +1,211 @@
+//! `mirrorflow run` against the simulated venue on loopback, in accelerated
+//! virtual time, through the real connectors (HTTP, WebSocket, signed orders).
+//!
+//! Live mode, free-running: the daemon is killed with SIGKILL at six seeded
+//! moments and restarted each time, then stopped with SIGTERM. Then the
+//! venue's audit holds no cloid twice, every intent in the journal reached a
+//! final state (a stop rests while its position is open), each open
+//! position has exactly one resting stop on the venue, and the graceful stop
+//! exited 0 with its run directory written.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use connectors::hyperliquid::keys::address_of;
+use connectors::sim::{ClockMode, RunningVenue, SimConfig, TEST_NANSEN_KEY, VenueOptions};
+use mirrorflow::daemon::rundir::{Status, read_status};
+use mirrorflow::executor::journal::{Journal, State};
+use mirrorflow::store::Store;
+use serde_json::{Value, json};
+
+const KEY: [u8; 32] = [0x5a; 32];
+
+async fn venue(speed: f64) -> RunningVenue {
+    connectors::install_tls_provider();
+    let sim = SimConfig {
+        seed: 11,
+        wallets: 60,
+        tokens: 5,
+        external_accounts: vec![(address_of(&KEY).unwrap(), 100_000)],
+        ..SimConfig::default()
+    };
+    let options = VenueOptions {
+        sim,
+        clock: ClockMode::Speed(speed),
+        info_weight_per_minute: 10_000_000,
+        nansen_per_second: 100_000,
+        nansen_per_minute: 1_000_000,
+        ..VenueOptions::default()
+    };
+    connectors::sim::start(options, "127.0.0.1:0".parse().unwrap()).await.unwrap()
+}
+
+fn private(path: &Path, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, text).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
+/// A configuration for the venue: its URLs and clock, the test keys, quick budgets.
+fn config(dir: &Path, v: &RunningVenue) -> PathBuf {
+    private(&dir.join("hl.key"), &format!("0x{}\n", hex::encode(KEY)));
+    private(&dir.join("nansen.key"), &format!("{TEST_NANSEN_KEY}\n"));
+    let account = hex::encode(address_of(&KEY).unwrap());
+    let text = format!(
+        "[hyperliquid]\napi_url = \"{http}\"\nws_url = \"{ws}\"\ninfo_weight_per_minute = 1000000\n\n\
+         [hyperliquid.retry]\nbase_delay_ms = 50\nmax_delay_ms = 400\ntimeout_ms = 3000\n\n\
+         [nansen]\napi_url = \"{http}\"\nrequests_per_second = 1000\nrequests_per_minute = 60000\n\
+         perp_trades_per_minute = 60000\n\n\
+         [nansen.retry]\nbase_delay_ms = 50\nmax_delay_ms = 400\n\n\
+         [clock]\nsource = \"venue\"\n\n[discovery]\ntop_n_per_window = 8\n\n\
+         [state]\ncheckpoint_interval_secs = 3\n\n\
+         [keys]\nprivate_key_file = \"{key}\"\nnansen_api_key_file = \"{nansen}\"\naccount_address = \"0x{account}\"\n",
+        http = v.http_url(),
+        ws = v.ws_url(),
+        key = dir.join("hl.key").display(),
+        nansen = dir.join("nansen.key").display(),
+    );
+    let path = dir.join("mirrorflow.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn start(config: &Path, state: &Path, log: &Path, mode: &str) -> Child {
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_mirrorflow"))
+        .args(["run", mode, "--config"])
+        .arg(config)
+        .arg("--state-dir")
+        .arg(state)
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap()
+}
+
+/// Waits until the daemon reports having processed past `time` (its frontier).
+fn wait_for(state: &Path, child: &mut Child, log: &Path, until: impl Fn(&Status) -> bool) -> Status {
+    // The venue shares this runtime: wait off its worker threads.
+    tokio::task::block_in_place(|| wait(state, child, log, until))
+}
+
+fn wait(state: &Path, child: &mut Child, log: &Path, until: impl Fn(&Status) -> bool) -> Status {
+    let deadline = Instant::now() + Duration::from_secs(240);
+    loop {
+        if let Some(s) = read_status(&state.join("run"))
+            && s.pid == child.id()
+            && until(&s)
+        {
+            return s;
+        }
+        if let Ok(Some(code)) = child.try_wait() {
+            panic!("the daemon exited ({code}):\n{}", std::fs::read_to_string(log).unwrap_or_default());
+        }
+        assert!(Instant::now() < deadline, "the daemon made no progress:\n{}", std::fs::read_to_string(log).unwrap());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn sigterm(child: &Child) {
+    let ok = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(ok.success());
+}
+
+async fn info(v: &RunningVenue, body: Value) -> Value {
+    let r = reqwest::Client::new().post(format!("{}/info", v.http_url())).json(&body).send().await.unwrap();
+    r.json().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn live_daemon_killed_six_times_sends_every_order_once_and_leaves_no_position_naked() {
+    // 600 virtual seconds per real second: a 4-hour rebalance every 24 s.
+    let v = venue(600.0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path(), &v);
+    let state = dir.path().join("state");
+    let log = dir.path().join("daemon.log");
+    let t0 = v.venue.now_ms();
+
+    let mut child = start(&config, &state, &log, "--live");
+    wait_for(&state, &mut child, &log, |s| s.phase == "running" && s.steps > 1);
+    // Seeded kill moments, 2–7 s apart.
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    for kill in 0..6 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        tokio::time::sleep(Duration::from_millis(2_000 + x % 5_000)).await;
+        child.kill().unwrap();
+        child.wait().unwrap();
+        child = start(&config, &state, &log, "--live");
+        let s = wait_for(&state, &mut child, &log, |s| s.phase == "running");
+        eprintln!("kill {kill}: restarted at {} with {} intents", s.processed_to, s.intents);
+    }
+    // Run on until a day has passed since t0, then stop gracefully.
+    let last = wait_for(&state, &mut child, &log, |s| s.processed_to > t0 + 86_400_000);
+    sigterm(&child);
+    let code = tokio::task::block_in_place(|| child.wait().unwrap());
+    assert!(code.success(), "graceful stop exited {code}:\n{}", std::fs::read_to_string(&log).unwrap());
+    let stopped = read_status(&state.join("run")).unwrap();
+    assert_eq!(stopped.phase, "stopped");
+    assert!(stopped.processed_to >= last.processed_to);
+
+    // No cloid twice among the orders the venue received.
+    let audit: Value = reqwest::get(format!("{}/sim/audit", v.http_url())).await.unwrap().json().await.unwrap();
+    let mut seen = BTreeSet::new();
+    let mut orders = 0;
+    for e in audit.as_array().unwrap() {
+        if e["action_type"] == "order" {
+            for c in e["cloids"].as_array().unwrap() {
+                orders += 1;
+                assert!(seen.insert(c.as_str().unwrap().to_string()), "cloid {c} sent twice");
+            }
+        }
+    }
+    let log_text = std::fs::read_to_string(&log).unwrap();
+    assert!(orders >= 2, "too few orders to test anything ({orders}):\n{log_text}");
+
+    // Every intent final; stops rest only while their position is open.
+    let account = format!("0x{}", hex::encode(address_of(&KEY).unwrap()));
+    let ch = info(&v, json!({"type": "clearinghouseState", "user": account})).await;
+    let held: BTreeSet<String> = ch["assetPositions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["position"]["coin"].as_str().unwrap().to_string())
+        .collect();
+    let store = Store::open(&mirrorflow::daemon::state_file(&state)).unwrap();
+    let records = Journal::new(&store).all().unwrap();
+    assert!(!records.is_empty());
+    for r in &records {
+        let resting_stop = r.state == State::Resting
+            && r.intent.kind == dataflows::model::IntentKind::StopLoss
+            && held.contains(r.intent.token.as_str());
+        assert!(r.state.is_final() || resting_stop, "intent {} left {:?}: {:?}", r.intent.id, r.state, r.intent);
+        assert!(
+            seen.contains(&r.cloid.to_string()) || r.state == State::Rejected,
+            "{} never reached the venue",
+            r.cloid
+        );
+    }
+    // Each open position: exactly one resting stop on the venue.
+    let open = info(&v, json!({"type": "frontendOpenOrders", "user": account})).await;
+    let mut stops: BTreeMap<String, usize> = BTreeMap::new();
+    for o in open.as_array().unwrap() {
+        if o["isTrigger"] == true && o["reduceOnly"] == true {
+            *stops.entry(o["coin"].as_str().unwrap().to_string()).or_default() += 1;
+        }
+    }
+    for coin in &held {
+        assert_eq!(stops.get(coin).copied().unwrap_or(0), 1, "{coin}: stops on the venue {stops:?}");
+    }
+    // The run directory of the graceful stop.
+    let run = state.join("run");
+    for f in ["signals.jsonl", "orders.jsonl", "status.json"] {
+        assert!(run.join(f).exists(), "{f} missing");
+    }
+    eprintln!("{orders} orders, {} intents, {} positions held at the end", records.len(), held.len());
+    v.stop().await;
+}
