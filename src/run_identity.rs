@@ -133,6 +133,23 @@ pub fn bind(store: &Store, identity: &RunIdentity) -> Result<(), IdentityError> 
     Ok(())
 }
 
+/// The identity a state file was bound to, if any.
+pub fn stored(store: &Store) -> Result<Option<RunIdentity>, IdentityError> {
+    Ok(store.read()?.get(&IDENTITY, &KEY.to_string())?)
+}
+
+/// Checks that `config` is the one `store` was run with, whatever its mode and
+/// account (a replay of a daemon's log decides with the daemon's configuration).
+pub fn check_config(store: &Store, config: &Config) -> Result<RunIdentity, IdentityError> {
+    let path = store.path().display().to_string();
+    let Some(stored) = stored(store)? else {
+        return Err(IdentityError::OtherRun { path, what: "it holds no run".into() });
+    };
+    let mine = RunIdentity::of(config, stored.account.as_deref(), stored.mode)?;
+    bind(store, &mine)?;
+    Ok(stored)
+}
+
 /// `a` is a later version than `b` (numeric, dot-separated).
 fn newer(a: &str, b: &str) -> bool {
     let parse = |v: &str| v.split(['.', '-']).map(|p| p.parse::<u64>().unwrap_or(0)).collect::<Vec<_>>();

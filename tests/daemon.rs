@@ -61,6 +61,7 @@ fn config(dir: &Path, v: &RunningVenue) -> PathBuf {
          [nansen.retry]\nbase_delay_ms = 50\nmax_delay_ms = 400\n\n\
          [clock]\nsource = \"venue\"\n\n[discovery]\ntop_n_per_window = 8\n\n\
          [state]\ncheckpoint_interval_secs = 3\n\n\
+         [schedule]\nprice_stale_secs = 300\n\n\
          [keys]\nprivate_key_file = \"{key}\"\nnansen_api_key_file = \"{nansen}\"\naccount_address = \"0x{account}\"\n",
         http = v.http_url(),
         ws = v.ws_url(),
@@ -207,5 +208,118 @@ async fn live_daemon_killed_six_times_sends_every_order_once_and_leaves_no_posit
         assert!(run.join(f).exists(), "{f} missing");
     }
     eprintln!("{orders} orders, {} intents, {} positions held at the end", records.len(), held.len());
+    v.stop().await;
+}
+
+fn read_jsonl(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path).unwrap_or_default().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_paper_daemons_recorded_log_replays_to_the_same_bytes_after_a_crash_and_a_graceful_stop() {
+    let v = venue(600.0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path(), &v);
+    let state = dir.path().join("state");
+    let log = dir.path().join("daemon.log");
+    let t0 = v.venue.now_ms();
+
+    let mut child = start(&config, &state, &log, "--paper");
+    wait_for(&state, &mut child, &log, |s| s.processed_to > t0 + 6 * 3_600_000);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut child = start(&config, &state, &log, "--paper");
+    wait_for(&state, &mut child, &log, |s| s.phase == "running" && s.processed_to > t0 + 16 * 3_600_000);
+    sigterm(&child);
+    let code = tokio::task::block_in_place(|| child.wait().unwrap());
+    assert!(code.success(), "graceful stop exited {code}:\n{}", std::fs::read_to_string(&log).unwrap());
+
+    let out = dir.path().join("replayed");
+    let o = Command::new(env!("CARGO_BIN_EXE_mirrorflow"))
+        .args(["backfill", "--input"])
+        .arg(&state)
+        .arg("--out")
+        .arg(&out)
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let run = state.join("run");
+    let orders = read_jsonl(&run.join("orders.jsonl"));
+    assert!(!orders.is_empty(), "the paper daemon ordered nothing:\n{}", std::fs::read_to_string(&log).unwrap());
+    for name in ["signals.jsonl", "orders.jsonl"] {
+        let (a, b) =
+            (std::fs::read_to_string(run.join(name)).unwrap(), std::fs::read_to_string(out.join(name)).unwrap());
+        let first = a.lines().zip(b.lines()).position(|(x, y)| x != y);
+        assert!(
+            a == b,
+            "{name}: the daemon's ({} lines) and the replay's ({} lines) differ, first at line {first:?}:\n{:?}\n{:?}",
+            a.lines().count(),
+            b.lines().count(),
+            first.and_then(|i| a.lines().nth(i)),
+            first.and_then(|i| b.lines().nth(i)),
+        );
+    }
+    // Graceful: every intent's outcome is settled or still legitimately open.
+    assert!(orders.iter().all(|o| o["outcome"].is_string()), "an order without an outcome");
+    v.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_daemon_rides_out_venue_faults_without_entering_on_stale_prices() {
+    let v = venue(600.0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path(), &v);
+    let state = dir.path().join("state");
+    let log = dir.path().join("daemon.log");
+
+    let mut child = start(&config, &state, &log, "--live");
+    let before = wait_for(&state, &mut child, &log, |s| s.phase == "running" && s.steps > 5);
+    // Everything at once: 429 bursts, 5xx, dropped sockets, lost order answers, frozen prices.
+    let faults = connectors::sim::faults::Faults::parse(
+        "rate_limit_burst=3,error_rate=0.2,ws_drop_every_ms=1500,lose_exchange_responses=2,freeze_prices",
+    )
+    .unwrap();
+    v.venue.set_faults(faults);
+    let frozen_at = v.venue.now_ms();
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    let during = wait_for(&state, &mut child, &log, |s| s.processed_to > frozen_at);
+    v.venue.set_faults(connectors::sim::faults::Faults::default());
+    let thawed_at = v.venue.now_ms();
+    let after = wait_for(&state, &mut child, &log, |s| s.processed_to > thawed_at + 3_600_000);
+    assert!(before.processed_to < during.processed_to && during.processed_to < after.processed_to);
+    sigterm(&child);
+    let code = tokio::task::block_in_place(|| child.wait().unwrap());
+    assert!(code.success(), "exited {code}:\n{}", std::fs::read_to_string(&log).unwrap());
+
+    // No entry decided while prices were stale (from the stale threshold after
+    // the freeze until it lifted).
+    let stale_from = frozen_at + 300_000;
+    let entries: Vec<Value> = read_jsonl(&state.join("run/orders.jsonl"))
+        .into_iter()
+        .filter(|o| {
+            let t = o["time_ms"].as_u64().unwrap();
+            (o["kind"] == "open" || o["kind"] == "increase") && t > stale_from && t < thawed_at
+        })
+        .collect();
+    assert!(entries.is_empty(), "entries on stale prices: {entries:?}");
+    // The brain was told the prices went stale, and fresh again, on the venue's clock.
+    let store = Store::open(&mirrorflow::daemon::state_file(&state)).unwrap();
+    let statuses: Vec<(u64, bool)> = mirrorflow::daemon::state::inputs(&store)
+        .unwrap()
+        .into_iter()
+        .filter_map(|s| match s.event {
+            mirrorflow::ingest::Event::PriceStatus(p) => Some((s.time_ms, p.stale)),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        statuses.iter().any(|(t, stale)| *stale && *t > frozen_at && *t < thawed_at),
+        "no stale price announced during the freeze ({frozen_at}..{thawed_at}): {statuses:?}"
+    );
+    assert!(statuses.iter().any(|(t, stale)| !*stale && *t >= thawed_at), "prices never fresh again: {statuses:?}");
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(!text.contains("panicked"), "{text}");
     v.stop().await;
 }

@@ -66,6 +66,9 @@ pub fn params(config: &Config, enabled: Vec<Strategy>) -> Params {
 }
 
 pub fn run(config: &Config, input: &Path, out: &Path, workers: usize, named: &[String]) -> anyhow::Result<()> {
+    if let Some(state) = recorded_state(input) {
+        return run_recorded(config, &state, out);
+    }
     let enabled = strategies(config, named)?;
     let started = Instant::now();
     let mut shown = 0;
@@ -258,4 +261,43 @@ fn write<T>(dir: &Path, name: &str, changes: &[Change<T>], fields: impl Fn(&T) -
     }
     file.flush()?;
     Ok(changes.len())
+}
+
+/// The daemon's state file `input` names (the file, or the state directory).
+fn recorded_state(input: &Path) -> Option<std::path::PathBuf> {
+    let file = if input.is_dir() { crate::daemon::state_file(input) } else { input.to_path_buf() };
+    let redb = file.extension().is_some_and(|e| e == "redb") && file.is_file();
+    redb.then_some(file)
+}
+
+/// A daemon's recorded input log, replayed through the daemon's own stream
+/// engine with the configuration it ran with: our own fills, positions and
+/// account are the recorded ones (nothing is simulated again), the clocks
+/// are the recorded ticks, and the outcomes are what its executor recorded —
+/// so `signals.jsonl` and `orders.jsonl` come out byte-identical to the
+/// daemon's run directory.
+fn run_recorded(config: &Config, state: &Path, out: &Path) -> anyhow::Result<()> {
+    use crate::daemon::{rundir::RunDir, state as daemon_state};
+    let started = Instant::now();
+    let store = crate::store::Store::open(state)?;
+    let identity = crate::run_identity::check_config(&store, config)?;
+    let progress = daemon_state::progress(&store.read()?)?.context("the state file holds no processed step")?;
+    let paper = daemon_state::paper(&store.read()?)?;
+    let inputs = daemon_state::inputs(&store)?;
+    let mut params = params(config, config.strategies.enabled.clone());
+    if identity.mode == crate::run_identity::Mode::Live {
+        params.account_cap = Some(config.paper_trading.live_account_cap_usd);
+    }
+    let mut engine = dataflows::stream::Engine::start(params);
+    let fed = inputs.iter().map(|s| (s.time_ms, s.event.input())).collect();
+    let output = engine.step(progress.processed_to, fed)?;
+    engine.stop();
+    let run = RunDir::open(out)?;
+    run.rewrite_signals(&output.signals)?;
+    run.write_orders(&output.intents, &crate::daemon::executions(paper.as_ref(), &store))?;
+    println!("recorded log: {} inputs up to {}", inputs.len(), progress.processed_to);
+    println!("signals: {}, order intents: {}", output.signals.len(), output.intents.len());
+    println!("out: {}", out.display());
+    println!("took {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
 }

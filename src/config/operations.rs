@@ -145,6 +145,10 @@ pub struct HyperliquidConfig {
     pub info_weight_per_minute: u32,
     /// Client heartbeat on the WebSocket (the server closes idle sockets after 60 s).
     pub ws_ping_secs: u64,
+    /// The venue's dead-man switch (`scheduleCancel`): while the daemon runs it
+    /// keeps pushing the cancel time this far ahead, so if it dies the venue
+    /// cancels every resting order — its stops too, hence off by default. 0 is off; ≥ 5 s.
+    pub schedule_cancel_secs: u64,
     /// Trade for a sub-account or vault (`vaultAddress`); empty for the account itself.
     pub vault_address: Option<String>,
     pub retry: RetryConfig,
@@ -158,6 +162,7 @@ impl Default for HyperliquidConfig {
             network: Network::Mainnet,
             info_weight_per_minute: 1_200,
             ws_ping_secs: 50,
+            schedule_cancel_secs: 0,
             vault_address: None,
             retry: RetryConfig::default(),
         }

@@ -457,6 +457,12 @@ fn operations(c: &mut Checker, cfg: &Config) {
     c.url("hyperliquid.ws_url", &h.ws_url, &["wss", "ws"]);
     c.count("hyperliquid.info_weight_per_minute", h.info_weight_per_minute.into(), 1, 1_000_000);
     c.count("hyperliquid.ws_ping_secs", h.ws_ping_secs, 1, 59);
+    c.require(
+        h.schedule_cancel_secs == 0 || (5..=86_400).contains(&h.schedule_cancel_secs),
+        "hyperliquid.schedule_cancel_secs",
+        h.schedule_cancel_secs,
+        "must be 0 (off) or within [5, 86400] (Hyperliquid wants the time at least 5 s ahead)",
+    );
     if let Some(vault) = &h.vault_address {
         let parsed = Address::parse(vault);
         c.require(

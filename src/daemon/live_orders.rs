@@ -30,6 +30,9 @@ pub struct LiveOrders {
     next_refresh: TimeMs,
     /// Our account must be polled at the next chance (an order went out).
     refresh_now: bool,
+    /// The dead-man switch's horizon (0: off) and when to push it again.
+    pub schedule_cancel_ms: u64,
+    next_arm: TimeMs,
 }
 
 impl LiveOrders {
@@ -53,6 +56,8 @@ impl LiveOrders {
             next_sweep: 0,
             next_refresh: 0,
             refresh_now: true,
+            schedule_cancel_ms: 0,
+            next_arm: 0,
         }
     }
 
@@ -64,6 +69,20 @@ impl LiveOrders {
             tracing::info!(intent = %r.intent.id, cloid = %r.cloid, state = ?r.state, "resolved after restart");
         }
         Ok(())
+    }
+
+    /// The kill switch: every resting order but the stops is cancelled.
+    pub async fn kill(&self, store: &Store, now: TimeMs) -> anyhow::Result<usize> {
+        Ok(LiveExecutor::new(&self.client, Journal::new(store)).cancel_entries(now).await?)
+    }
+
+    /// A graceful stop disarms the dead-man switch: the stops keep protecting.
+    pub async fn disarm(&self) {
+        if self.schedule_cancel_ms > 0
+            && let Err(e) = self.client.schedule_cancel(None).await
+        {
+            tracing::warn!(error = %e, "the dead-man switch stays armed");
+        }
     }
 
     /// Sends each intent the journal has not sent: entries first, stops last
@@ -108,6 +127,12 @@ impl LiveOrders {
     /// polled when due; returns the account as inputs when it was polled.
     pub async fn duties(&mut self, store: &Store, now: TimeMs) -> anyhow::Result<Vec<Event>> {
         let exec = LiveExecutor::new(&self.client, Journal::new(store));
+        if self.schedule_cancel_ms > 0 && now >= self.next_arm {
+            match self.client.schedule_cancel(Some(now + self.schedule_cancel_ms)).await {
+                Ok(()) => self.next_arm = now + self.schedule_cancel_ms / 2,
+                Err(e) => tracing::warn!(error = %e, "the dead-man switch was not pushed; retried next tick"),
+            }
+        }
         if now >= self.next_sweep {
             for r in exec.sweep(now, self.limit_timeout_ms).await? {
                 tracing::info!(intent = %r.intent.id, cloid = %r.cloid, state = ?r.state, "limit order");

@@ -23,9 +23,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use connectors::hyperliquid::tracker::{self, TrackerEvent, TrackerSettings};
+use connectors::hyperliquid::tracker::{self, PriceSource, TrackerEvent, TrackerSettings};
 use connectors::hyperliquid::ws_client::FeedSettings;
-use dataflows::model::{IntentId, OrderIntent, Origin, Strategy, TimeMs, Usd};
+use dataflows::model::{Halt, IntentId, OrderIntent, Origin, Strategy, TimeMs, Token, Usd};
 use dataflows::replay::Venue;
 use dataflows::stream::Engine;
 
@@ -34,7 +34,7 @@ use crate::commands::backfill;
 use crate::config::Loaded;
 use crate::executor::journal::{Journal, State};
 use crate::executor::paper::{Execution, Outcome, PaperVenue};
-use crate::ingest::{Ingestor, live};
+use crate::ingest::{Event, Ingestor, live};
 use crate::run_identity::{self, Mode, RunIdentity};
 use crate::store::Store;
 use clock::DaemonClock;
@@ -53,6 +53,9 @@ pub struct RunOptions {
 pub fn state_file(state_dir: &std::path::Path) -> PathBuf {
     state_dir.join("state.redb")
 }
+
+/// The kill switch: while this file exists in the state directory, no entry is made.
+pub const KILL_FILE: &str = "KILL";
 
 /// How often the loop looks at the clock and the sources.
 const TICK: Duration = Duration::from_millis(50);
@@ -86,7 +89,7 @@ pub async fn run(loaded: &Loaded, opts: &RunOptions) -> anyhow::Result<()> {
                 wallet: None,
             };
             let e = &config.execution;
-            let orders = LiveOrders::new(
+            let mut orders = LiveOrders::new(
                 client,
                 info.clone(),
                 fallback,
@@ -94,6 +97,7 @@ pub async fn run(loaded: &Loaded, opts: &RunOptions) -> anyhow::Result<()> {
                 e.fill_poll_interval_secs * 1000,
                 config.schedule.account_refresh_secs * 1000,
             );
+            orders.schedule_cancel_ms = config.hyperliquid.schedule_cancel_secs * 1000;
             println!(
                 "LIVE on account {}: sizing from at most {} USD of it (paper_trading.live_account_cap_usd), \
                  leverage ≤ {}×, single position ≤ {} of the account",
@@ -127,6 +131,7 @@ pub async fn run(loaded: &Loaded, opts: &RunOptions) -> anyhow::Result<()> {
         progress,
         wakeup: None,
         monitor_ms,
+        stale: Default::default(),
     };
     let mut status = Status {
         pid: std::process::id(),
@@ -220,15 +225,35 @@ pub async fn run(loaded: &Loaded, opts: &RunOptions) -> anyhow::Result<()> {
     let mut feed_time: TimeMs = 0;
     let mut inputs_logged: u64 = 0;
     status.phase = "running".into();
-    let mut last_value: Option<Usd> = None;
+    let mut last_equity: Option<Usd> = None;
+    let kill_file = opts.state_dir.join(KILL_FILE);
+    let mut last_price: BTreeMap<Token, TimeMs> = BTreeMap::new();
+    let mut last_value: BTreeMap<String, String> = BTreeMap::new();
     loop {
         tokio::select! {
             _ = tokio::signal::ctrl_c() => break,
             _ = sigterm.recv() => break,
             ev = events.recv() => {
                 let Some(ev) = ev else { anyhow::bail!("the wallet tracker stopped") };
-                if let TrackerEvent::Mids { time, .. } = &ev {
-                    feed_time = feed_time.max(*time);
+                match &ev {
+                    TrackerEvent::Mids { time, mids, source } => {
+                        if *source == PriceSource::Socket {
+                            feed_time = feed_time.max(*time);
+                        }
+                        // A REST answer counts as a fresh price only where it moved: a
+                        // frozen feed answers REST with the same stale numbers.
+                        for (coin, px) in mids {
+                            let moved = last_value.insert(coin.clone(), px.clone()).is_none_or(|old| old != *px);
+                            if (*source == PriceSource::Socket || moved)
+                                && let Ok(t) = Token::parse(coin)
+                            {
+                                last_price.insert(t, *time);
+                            }
+                        }
+                    }
+                    // Staleness is judged on the daemon's clock (below), not the tracker's.
+                    TrackerEvent::Stale { .. } | TrackerEvent::Fresh { .. } => continue,
+                    _ => {}
                 }
                 for e in live::events(&ev, stepper.progress.processed_to) {
                     match e {
@@ -255,6 +280,20 @@ pub async fn run(loaded: &Loaded, opts: &RunOptions) -> anyhow::Result<()> {
         if stepper.last().is_some_and(|l| target <= l) {
             continue;
         }
+        for e in stepper::freshness(&last_price, &stepper.stale, target, stale_ms) {
+            gathered.push(e);
+        }
+        // The kill switch: a file in the state directory. On: no new entry
+        // (an input of the brain) and every resting entry cancelled.
+        let kill = kill_file.exists();
+        if kill != stepper.progress.kill_switch {
+            tracing::warn!(file = %kill_file.display(), on = kill, "kill switch");
+            gathered.push(Event::Halt { time_ms: target, halt: Halt::KillSwitch, active: kill });
+            if kill && let Some(l) = &live {
+                let n = l.kill(&store, now).await?;
+                tracing::warn!(cancelled = n, "kill switch: resting entries cancelled");
+            }
+        }
         let stepped = tokio::task::block_in_place(|| stepper.step(&store, target, gathered.take()))?;
         inputs_logged += stepped.logged as u64;
         if let Some(l) = &mut live {
@@ -268,9 +307,9 @@ pub async fn run(loaded: &Loaded, opts: &RunOptions) -> anyhow::Result<()> {
         decisions.intents.extend(stepped.output.intents);
         if let Some(p) = &stepper.paper {
             let value = p.account_value();
-            if last_value != Some(value) {
+            if last_equity != Some(value) {
                 run_dir.append_equity(target, &value.to_string())?;
-                last_value = Some(value);
+                last_equity = Some(value);
             }
         }
         status.processed_to = stepper.progress.processed_to;
@@ -289,6 +328,9 @@ pub async fn run(loaded: &Loaded, opts: &RunOptions) -> anyhow::Result<()> {
     run_dir.write_status(&status)?;
     tracker_task.abort();
     drop(events);
+    if let Some(l) = &live {
+        l.disarm().await;
+    }
     checkpoint(&store, &stepper, retain_ms, &config_hash, &run_dir, &decisions)?;
     stepper.engine.stop();
     status.phase = "stopped".into();
@@ -297,8 +339,9 @@ pub async fn run(loaded: &Loaded, opts: &RunOptions) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn executions(stepper: &Stepper, store: &Store) -> BTreeMap<IntentId, Execution> {
-    if let Some(p) = &stepper.paper {
+/// Every intent's outcome so far: the paper venue's, or the journal's.
+pub fn executions(paper: Option<&PaperVenue>, store: &Store) -> BTreeMap<IntentId, Execution> {
+    if let Some(p) = paper {
         return p.executions();
     }
     // Live: the journal's states, in the paper executor's words.
@@ -327,7 +370,7 @@ fn executions(stepper: &Stepper, store: &Store) -> BTreeMap<IntentId, Execution>
 }
 
 fn write_orders(run_dir: &RunDir, stepper: &Stepper, store: &Store, decisions: &Decisions) -> anyhow::Result<()> {
-    run_dir.write_orders(&decisions.intents, &executions(stepper, store))
+    run_dir.write_orders(&decisions.intents, &executions(stepper.paper.as_ref(), store))
 }
 
 fn checkpoint(

@@ -19,6 +19,9 @@ pub struct Progress {
     pub processed_to: TimeMs,
     /// Steps taken since the state was created.
     pub steps: u64,
+    /// The kill switch as last logged.
+    #[serde(default)]
+    pub kill_switch: bool,
 }
 
 /// The wallets followed, fixed by discovery.
@@ -110,9 +113,10 @@ fn upsert_key(e: &Event) -> Option<UpsertKey> {
 }
 
 /// Writes a checkpoint at `as_of` and folds the log's inputs older than
-/// `retain_ms` before it: fills, funding and leaderboards that old have left
-/// every window and are dropped; of the upserted rows only the latest per
-/// key is kept (with the snapshots it belongs to); halts are kept.
+/// `retain_ms` before it. Fills, funding and leaderboards that old have left
+/// every window and are dropped — except the fills of a position still open
+/// (since it was last flat) and each wallet's last fill; of the upserted rows
+/// only the latest per key is kept; halts are kept.
 pub fn write_checkpoint(
     store: &Store,
     as_of: TimeMs,
@@ -129,20 +133,37 @@ pub fn write_checkpoint(
     let mut txn = store.write()?;
     let mut latest: BTreeMap<UpsertKey, (u64, u32)> = BTreeMap::new();
     let mut keep: BTreeMap<(u64, u32), Stamped> = BTreeMap::new();
+    // Fills: a holding is rebuilt from its fills since the position was last
+    // flat, and recency reads a wallet's last fill; older ones go.
+    let mut since_flat: BTreeMap<(Address, Token), Vec<(u64, u32)>> = BTreeMap::new();
+    let mut last_fill: BTreeMap<Address, (u64, u32)> = BTreeMap::new();
     for (k, s) in folded_before.iter().chain(old.iter()) {
-        match upsert_key(&s.event) {
-            Some(u) => {
+        match (&s.event, upsert_key(&s.event)) {
+            (Event::Fill(f), _) => {
+                let run = since_flat.entry((f.wallet, f.token)).or_default();
+                if f.end_position().is_ok_and(|e| e.is_zero()) {
+                    run.clear();
+                } else {
+                    run.push(*k);
+                }
+                last_fill.insert(f.wallet, *k);
+                keep.insert(*k, s.clone());
+            }
+            (_, Some(u)) => {
                 if let Some(prev) = latest.insert(u, *k) {
                     keep.remove(&prev);
                 }
                 keep.insert(*k, s.clone());
             }
-            None if matches!(s.event, Event::Halt { .. }) => {
+            (Event::Halt { .. }, None) => {
                 keep.insert(*k, s.clone());
             }
-            None => {}
+            _ => {}
         }
     }
+    let needed: std::collections::BTreeSet<(u64, u32)> =
+        since_flat.into_values().flatten().chain(last_fill.into_values()).collect();
+    keep.retain(|k, s| !matches!(s.event, Event::Fill(_)) || needed.contains(k));
     for (k, _) in &folded_before {
         txn.remove(&FOLDED, k)?;
     }

@@ -8,11 +8,11 @@
 //! decisions the executor already knows (the paper venue by intent id, the
 //! live journal by cloid) and does not act on twice.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use dataflows::feed::{CONSENSUS_CADENCE_MS, Input};
 use dataflows::intel::allocations::CADENCE_MS;
-use dataflows::model::{OrderIntent, Price, Signal, TimeMs, Token};
+use dataflows::model::{Halt, OrderIntent, Price, Signal, TimeMs, Token};
 use dataflows::replay::Venue;
 use dataflows::stream::{Engine, StepOutput};
 
@@ -66,12 +66,24 @@ pub struct Stepper {
     /// The desk's next deadline.
     pub wakeup: Option<TimeMs>,
     pub monitor_ms: u64,
+    /// Tokens whose price the brain was told is stale.
+    pub stale: BTreeSet<Token>,
 }
 
 impl Stepper {
     /// The last step's time, if any.
     pub fn last(&self) -> Option<TimeMs> {
         (self.progress.steps > 0).then_some(self.progress.processed_to)
+    }
+
+    fn note(&mut self, e: &Event) {
+        if let Event::PriceStatus(p) = e {
+            if p.stale {
+                self.stale.insert(p.token);
+            } else {
+                self.stale.remove(&p.token);
+            }
+        }
     }
 
     /// Replays what the store holds (folded inputs, then the log) as one
@@ -82,6 +94,9 @@ impl Stepper {
         let Some(last) = self.last() else {
             return Ok(StepOutput::default());
         };
+        for s in &inputs {
+            self.note(&s.event);
+        }
         let fed: Vec<(TimeMs, Input)> = inputs.iter().map(|s| (s.time_ms, s.event.input())).collect();
         let out = self.engine.step(last, fed)?;
         self.wakeup = out.next_wakeup;
@@ -129,12 +144,20 @@ impl Stepper {
                 }
             }
         }
+        for s in &stamped {
+            self.note(&s.event);
+        }
         let fed: Vec<(TimeMs, Input)> = stamped.iter().map(|s| (s.time_ms, s.event.input())).collect();
         let output = self.engine.step(time, fed)?;
         if let Some(paper) = &mut self.paper {
             paper.submit(time, &output.intents);
         }
-        let progress = Progress { processed_to: time, steps: self.progress.steps + 1 };
+        let mut progress = Progress { processed_to: time, steps: self.progress.steps + 1, ..self.progress.clone() };
+        for s in &stamped {
+            if let Event::Halt { halt: Halt::KillSwitch, active, .. } = s.event {
+                progress.kill_switch = active;
+            }
+        }
         let mut txn = store.write()?;
         for s in &stamped {
             self.ingestor.log(&mut txn, s)?;
@@ -187,4 +210,27 @@ impl Gathered {
 pub struct Decisions {
     pub signals: Vec<Signal>,
     pub intents: Vec<OrderIntent>,
+}
+
+/// The price-freshness changes at `now` on the daemon's clock: a token whose
+/// last price is older than `stale_ms` turns stale (entries hold, only
+/// emergencies act), and back when a price arrives.
+pub fn freshness(
+    last_price: &BTreeMap<Token, TimeMs>,
+    stale: &BTreeSet<Token>,
+    now: TimeMs,
+    stale_ms: u64,
+) -> Vec<Event> {
+    let mut out = Vec::new();
+    for (token, at) in last_price {
+        let is_stale = at.saturating_add(stale_ms) < now;
+        if is_stale != stale.contains(token) {
+            out.push(Event::PriceStatus(dataflows::model::PriceStatus {
+                time_ms: now,
+                token: *token,
+                stale: is_stale,
+            }));
+        }
+    }
+    out
 }
