@@ -39,11 +39,16 @@ pub async fn discover(
     let loaded_history = history::load(&out, None, None, |_| {}, |_, _| {})?;
     let mut events: Vec<Event> = loaded_history.events.into_iter().map(|s| s.event).collect();
     // The dataset ends at the last midnight; what the wallets did since.
-    for user in &manifest.wallets {
-        let fills = info
-            .user_fills_between(user, manifest.end_ms, now)
-            .await
-            .with_context(|| format!("fills of {user} since the dataset's end"))?;
+    events.extend(fills_since(info, &manifest.wallets, manifest.end_ms, now).await?);
+    Ok((Tracked { wallets: manifest.wallets, discovered_at: now }, history::with_trade_marks(events)))
+}
+
+/// The wallets' fills in `[from, to]`, from the venue (REST, every page).
+pub async fn fills_since(info: &InfoClient, wallets: &[String], from: u64, to: u64) -> anyhow::Result<Vec<Event>> {
+    let mut events = Vec::new();
+    for user in wallets {
+        let fills =
+            info.user_fills_between(user, from, to).await.with_context(|| format!("fills of {user} since {from}"))?;
         for f in &fills {
             match convert::fill(user, f) {
                 Ok(f) => events.push(Event::Fill(f)),
@@ -51,5 +56,22 @@ pub async fn discover(
             }
         }
     }
-    Ok((Tracked { wallets: manifest.wallets, discovered_at: now }, history::with_trade_marks(events)))
+    Ok(events)
+}
+
+/// Every wallet's account state now, as events stamped with the venue's
+/// time (at most `at`'s step: the step clamps). A wallet whose poll fails is
+/// skipped until the next round, with a warning.
+pub async fn states(info: &InfoClient, wallets: &[String], at: u64) -> Vec<Event> {
+    let mut events = Vec::new();
+    for user in wallets {
+        match info.clearinghouse_state(user).await {
+            Ok(state) => match crate::ingest::account_events(user, state.time.unwrap_or(at).min(at), &state) {
+                Ok(e) => events.extend(e),
+                Err(e) => tracing::warn!(user = %user, error = %e, "an account state was refused"),
+            },
+            Err(e) => tracing::warn!(user = %user, error = %e, "account state poll failed; next round"),
+        }
+    }
+    events
 }

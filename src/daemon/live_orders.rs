@@ -6,7 +6,6 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use anyhow::Context;
 use connectors::hyperliquid::exchange_client::ExchangeClient;
 use connectors::hyperliquid::info_client::InfoClient;
 use dataflows::model::{IntentKind, OrderIntent, Origin, Price, TimeMs, Token};
@@ -27,9 +26,12 @@ pub struct LiveOrders {
     pub poll_ms: u64,
     pub refresh_ms: u64,
     next_sweep: TimeMs,
-    next_refresh: TimeMs,
+    /// When our account was last polled: it is polled again on every
+    /// `refresh_ms` boundary of the clock (the same moments in a replay and
+    /// after a restart), and right after orders went out.
+    pub last_refresh: TimeMs,
     /// Our account must be polled at the next chance (an order went out).
-    refresh_now: bool,
+    pub refresh_now: bool,
     /// The dead-man switch's horizon (0: off) and when to push it again.
     pub schedule_cancel_ms: u64,
     next_arm: TimeMs,
@@ -54,7 +56,7 @@ impl LiveOrders {
             poll_ms,
             refresh_ms,
             next_sweep: 0,
-            next_refresh: 0,
+            last_refresh: 0,
             refresh_now: true,
             schedule_cancel_ms: 0,
             next_arm: 0,
@@ -140,7 +142,8 @@ impl LiveOrders {
             }
             self.next_sweep = now + self.poll_ms;
         }
-        if !self.refresh_now && now < self.next_refresh {
+        let boundary = now / self.refresh_ms.max(1) > self.last_refresh / self.refresh_ms.max(1);
+        if !self.refresh_now && !boundary {
             return Ok(Vec::new());
         }
         let state = match self.info.clearinghouse_state(&self.account).await {
@@ -151,11 +154,18 @@ impl LiveOrders {
             }
         };
         self.refresh_now = false;
-        self.next_refresh = now + self.refresh_ms;
+        self.last_refresh = now;
         let time = state.time.unwrap_or(now);
         let openings = own::openings(&exec.journal().all()?);
-        let events = own::events(&self.account, time, &state, &openings, self.fallback)
-            .context("our account state from the venue")?;
+        let events = match own::events(&self.account, time, &state, &openings, self.fallback) {
+            Ok(e) => e,
+            Err(e) => {
+                // Refused whole (nothing half-read reaches the brain); polled again next tick.
+                tracing::warn!(error = %e, "our account state from the venue was refused");
+                self.refresh_now = true;
+                return Ok(Vec::new());
+            }
+        };
         // A stop whose position is gone protects nothing: cancel it.
         let held: Vec<Token> = events
             .iter()

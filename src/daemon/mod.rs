@@ -57,6 +57,12 @@ pub fn state_file(state_dir: &std::path::Path) -> PathBuf {
 /// The kill switch: while this file exists in the state directory, no entry is made.
 pub const KILL_FILE: &str = "KILL";
 
+/// How long steps wait at start-up for the tracker to seed every wallet.
+const SEED_GRACE: Duration = Duration::from_secs(20);
+
+/// How long the price feed may lag the clock before a step goes on without it.
+const FEED_GRACE: Duration = Duration::from_secs(2);
+
 /// How often the loop looks at the clock and the sources.
 const TICK: Duration = Duration::from_millis(50);
 
@@ -160,8 +166,14 @@ pub async fn run(loaded: &Loaded, opts: &RunOptions) -> anyhow::Result<()> {
         // Ask the venue what became of everything in flight at the crash, then
         // send what the last committed step decided and never reached the journal.
         l.resolve(&store, now).await?;
-        let floor = stepper.progress.processed_to.saturating_sub(monitor_ms);
+        let floor = stepper.progress.previous.map_or(0, |p| p + 1);
         let last_step: Vec<OrderIntent> = decisions.intents.iter().filter(|i| i.time_ms >= floor).cloned().collect();
+        if stepper.progress.steps > 0 {
+            // Our account is polled on its cadence from where the log stops, and
+            // after the last step's orders unless that poll is already pending.
+            l.last_refresh = stepper.progress.processed_to;
+            l.refresh_now = !last_step.is_empty() && state::pending(&store)?.is_empty();
+        }
         l.execute(&store, &last_step, &BTreeMap::new(), now).await?;
     } else {
         let mut paper = paper.unwrap_or_else(|| {
@@ -192,6 +204,16 @@ pub async fn run(loaded: &Loaded, opts: &RunOptions) -> anyhow::Result<()> {
         }
     };
     tracing::info!(wallets = tracked.wallets.len(), state = %opts.state_dir.display(), "tracking");
+    for e in state::pending(&store)? {
+        gathered.push(e);
+    }
+    if stepper.progress.steps > 0 {
+        // What the wallets did while we were down: the tape only replays a
+        // few trades on subscribing, the venue has them all.
+        for e in bootstrap::fills_since(&info, &tracked.wallets, stepper.progress.processed_to + 1, now).await? {
+            gathered.push(e);
+        }
+    }
 
     let coins: Vec<String> =
         info.meta().await.context("the venue's meta")?.universe.into_iter().map(|a| a.name).collect();
@@ -220,11 +242,18 @@ pub async fn run(loaded: &Loaded, opts: &RunOptions) -> anyhow::Result<()> {
     let checkpoint_every = Duration::from_secs(config.state.checkpoint_interval_secs.max(1));
     let retain_ms = s.retention_days * 86_400_000;
     let stale_ms = s.price_stale_secs * 1000;
+    let positions_ms = (s.poll_positions_secs * 1000).max(1);
     let mut last_checkpoint = Instant::now();
     // The socket's latest price time, and since when the clock has been at or before it.
     let mut feed_time: TimeMs = 0;
+    let mut seeded: std::collections::BTreeSet<String> = Default::default();
+    let resume_from = if stepper.progress.steps > 0 { stepper.progress.processed_to + 1 } else { now };
+    let loop_started = Instant::now();
+    // When the socket last priced anything (it re-sends every half second).
+    let mut feed_heard = Instant::now();
     let mut inputs_logged: u64 = 0;
     status.phase = "running".into();
+    run_dir.write_status(&status)?;
     let mut last_equity: Option<Usd> = None;
     let kill_file = opts.state_dir.join(KILL_FILE);
     let mut last_price: BTreeMap<Token, TimeMs> = BTreeMap::new();
@@ -239,6 +268,7 @@ pub async fn run(loaded: &Loaded, opts: &RunOptions) -> anyhow::Result<()> {
                     TrackerEvent::Mids { time, mids, source } => {
                         if *source == PriceSource::Socket {
                             feed_time = feed_time.max(*time);
+                            feed_heard = Instant::now();
                         }
                         // A REST answer counts as a fresh price only where it moved: a
                         // frozen feed answers REST with the same stale numbers.
@@ -251,7 +281,23 @@ pub async fn run(loaded: &Loaded, opts: &RunOptions) -> anyhow::Result<()> {
                             }
                         }
                     }
-                    // Staleness is judged on the daemon's clock (below), not the tracker's.
+                    // The tracker seeds a wallet with its first snapshot and drops the
+                    // tape's trades up to it: those come from the venue instead, from
+                    // where the log stops. Steps wait for every wallet to be seeded.
+                    TrackerEvent::Snapshot { user, state } => {
+                        if seeded.insert(user.clone()) {
+                            let to = state.time.unwrap_or(stepper.progress.processed_to);
+                            let fills = bootstrap::fills_since(&info, std::slice::from_ref(user), resume_from, to).await?;
+                            for e in fills {
+                                gathered.push(e);
+                            }
+                        }
+                        continue;
+                    }
+                    // Staleness is judged on the daemon's clock (below), not the
+                    // tracker's; positions come from the polls on the clock's
+                    // cadence (below) — the tracker's own, on the machine's
+                    // clock, only keep its position model right.
                     TrackerEvent::Stale { .. } | TrackerEvent::Fresh { .. } => continue,
                     _ => {}
                 }
@@ -276,9 +322,29 @@ pub async fn run(loaded: &Loaded, opts: &RunOptions) -> anyhow::Result<()> {
         // On the venue's clock a step waits for the socket to have delivered
         // the market up to it, unless the feed is stale (then it goes on, and
         // the brain knows the prices are stale).
-        let target = if clock.is_venue() && feed_time + stale_ms >= now { now.min(feed_time) } else { now };
+        // A step waits for the socket to have delivered the market up to the
+        // clock (its frames are ordered: a price frame at T follows the
+        // trades up to T); a feed that lags the clock for FEED_GRACE of real
+        // time is silent — down or frozen — and the step goes on without it (the
+        // freshness check below tells the brain).
+        if seeded.len() < tracked.wallets.len() && loop_started.elapsed() < SEED_GRACE {
+            continue;
+        }
+        // The first step (the start-up history with it) is at the clock.
+        let target = if stepper.last().is_none() || feed_time >= now || feed_heard.elapsed() >= FEED_GRACE {
+            now
+        } else {
+            feed_time
+        };
         if stepper.last().is_some_and(|l| target <= l) {
             continue;
+        }
+        if let Some(last) = stepper.last()
+            && target / positions_ms > last / positions_ms
+        {
+            for e in bootstrap::states(&info, &tracked.wallets, target).await {
+                gathered.push(e);
+            }
         }
         for e in stepper::freshness(&last_price, &stepper.stale, target, stale_ms) {
             gathered.push(e);
@@ -298,7 +364,9 @@ pub async fn run(loaded: &Loaded, opts: &RunOptions) -> anyhow::Result<()> {
         inputs_logged += stepped.logged as u64;
         if let Some(l) = &mut live {
             l.execute(&store, &stepped.output.intents, &gathered.latest, now).await?;
-            for e in l.duties(&store, now).await? {
+            let polled = l.duties(&store, now).await?;
+            state::add_pending(&store, &polled)?;
+            for e in polled {
                 gathered.push(e);
             }
         }

@@ -19,6 +19,9 @@ pub struct Progress {
     pub processed_to: TimeMs,
     /// Steps taken since the state was created.
     pub steps: u64,
+    /// The step before the last (its decisions are the last step's).
+    #[serde(default)]
+    pub previous: Option<TimeMs>,
     /// The kill switch as last logged.
     #[serde(default)]
     pub kill_switch: bool,
@@ -52,6 +55,10 @@ const CHECKPOINT: Table<String, Checkpoint> = Table::new("daemon_checkpoint");
 /// upserted row (positions, accounts, marks, our own), nothing a window has
 /// left behind. Keyed like the log; replayed before it.
 pub const FOLDED: Table<(u64, u32), Stamped> = Table::new("daemon_folded");
+/// Inputs polled after the last step and not yet in one (our account after
+/// an order): kept durably at once, because polling again after a crash would
+/// read a venue that has moved on.
+const PENDING: Table<u64, Event> = Table::new("daemon_pending");
 const KEY: &str = "daemon";
 
 fn key() -> String {
@@ -184,4 +191,95 @@ pub fn write_checkpoint(
     txn.put(&CHECKPOINT, &key(), &cp)?;
     txn.commit()?;
     Ok(cp)
+}
+
+/// Keeps `events` until the next step takes them.
+pub fn add_pending(store: &Store, events: &[Event]) -> Result<(), StoreError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let read = store.read()?;
+    let first = read.last(&PENDING)?.map_or(0, |(k, _)| k + 1);
+    drop(read);
+    let mut txn = store.write()?;
+    for (key, e) in (first..).zip(events) {
+        txn.put(&PENDING, &key, e)?;
+    }
+    txn.commit()
+}
+
+/// The inputs waiting for the next step, in arrival order.
+pub fn pending(store: &Store) -> Result<Vec<Event>, StoreError> {
+    Ok(store.read()?.all(&PENDING)?.into_iter().map(|(_, e)| e).collect())
+}
+
+/// Drops the pending inputs (the step that took them commits with this).
+pub fn clear_pending(store: &Store, txn: &mut WriteTxn) -> Result<(), StoreError> {
+    for (k, _) in store.read()?.all(&PENDING)? {
+        txn.remove(&PENDING, &k)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dataflows::model::{Fill, MarkPrice, Price, Side, Size, TxHash, Usd};
+
+    const DAY: u64 = 86_400_000;
+
+    fn fill(t: u64, wallet: Address, start: i64, side: Side, size: i64) -> Event {
+        Event::Fill(Fill {
+            time_ms: t,
+            wallet,
+            token: Token::parse("BTC").unwrap(),
+            side,
+            price: Price::from_int(100),
+            size: Size::from_int(size),
+            start_position: Size::from_int(start),
+            closed_pnl: Usd::ZERO,
+            fee: Usd::ZERO,
+            tx_hash: TxHash::default(),
+            trade_id: t,
+            liquidation: false,
+        })
+    }
+
+    fn mark(t: u64, px: i64) -> Event {
+        Event::Mark(MarkPrice { time_ms: t, token: Token::parse("BTC").unwrap(), price: Price::from_int(px) })
+    }
+
+    #[test]
+    fn retention_folds_what_no_window_needs_and_keeps_open_holdings_and_latest_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("state.redb")).unwrap();
+        let closed = Address::parse("0x1111111111111111111111111111111111111111").unwrap();
+        let open = Address::parse("0x2222222222222222222222222222222222222222").unwrap();
+        let events = [
+            fill(DAY, closed, 0, Side::Buy, 1),      // opened …
+            fill(2 * DAY, closed, 1, Side::Sell, 1), // … and closed: both go but the last
+            fill(3 * DAY, open, 0, Side::Buy, 2),    // opens a holding still open: kept
+            mark(DAY, 90),
+            mark(2 * DAY, 95),                        // the latest old mark: kept
+            fill(100 * DAY, closed, 0, Side::Buy, 1), // recent: stays in the log
+            mark(100 * DAY, 99),
+        ];
+        let mut txn = store.write().unwrap();
+        for (i, e) in events.iter().enumerate() {
+            let s = Stamped { time_ms: e.source_time(), event: e.clone() };
+            txn.put(&INPUT_LOG, &(s.time_ms, i as u32), &s).unwrap();
+        }
+        txn.commit().unwrap();
+        let cp = write_checkpoint(&store, 101 * DAY, 90 * DAY, "hash").unwrap();
+        assert_eq!((cp.folded_before, cp.log_inputs), (11 * DAY, 2));
+        let folded: Vec<Event> =
+            store.read().unwrap().all(&FOLDED).unwrap().into_iter().map(|(_, s)| s.event).collect();
+        // In key order: the closed wallet's last fill, the latest old mark, the open holding's fill.
+        assert_eq!(folded, vec![events[1].clone(), events[4].clone(), events[2].clone()]);
+        // Replay order: folded first, then the log; a second checkpoint folds nothing new.
+        let all = inputs(&store).unwrap();
+        assert_eq!(all.len(), 5);
+        let again = write_checkpoint(&store, 101 * DAY, 90 * DAY, "hash").unwrap();
+        assert_eq!(again.folded_inputs, cp.folded_inputs);
+    }
 }

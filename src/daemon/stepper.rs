@@ -152,7 +152,8 @@ impl Stepper {
         if let Some(paper) = &mut self.paper {
             paper.submit(time, &output.intents);
         }
-        let mut progress = Progress { processed_to: time, steps: self.progress.steps + 1, ..self.progress.clone() };
+        let mut progress =
+            Progress { processed_to: time, steps: self.progress.steps + 1, previous: last, ..self.progress.clone() };
         for s in &stamped {
             if let Event::Halt { halt: Halt::KillSwitch, active, .. } = s.event {
                 progress.kill_switch = active;
@@ -163,6 +164,7 @@ impl Stepper {
             self.ingestor.log(&mut txn, s)?;
         }
         state::put_progress(&mut txn, &progress)?;
+        state::clear_pending(store, &mut txn)?;
         if let Some(paper) = &self.paper {
             state::put_paper(&mut txn, paper)?;
         }

@@ -183,6 +183,9 @@ impl InfoClient {
     /// pages from the last time seen and dropping the overlap by (tid, oid, time).
     pub async fn user_fills_between(&self, user: &str, start: u64, end: u64) -> Result<Vec<Fill>, InfoError> {
         let mut out: Vec<Fill> = Vec::new();
+        if start > end {
+            return Ok(out);
+        }
         let mut seen = std::collections::BTreeSet::new();
         let mut from = start;
         loop {
@@ -200,9 +203,11 @@ impl InfoClient {
                     out.push(f);
                 }
             }
+            // Pages move forward or stop: a venue answering outside the
+            // window cannot hold the loop.
             match last {
-                Some(t) if full && t > from => from = t,
-                Some(t) if full => from = t + 1,
+                Some(t) if full && t > from && t <= end => from = t,
+                Some(t) if full && t == from && from < end => from = t + 1,
                 _ => break,
             }
         }

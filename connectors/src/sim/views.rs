@@ -99,7 +99,11 @@ pub fn clearinghouse_state(world: &World, wallet: Option<usize>) -> Clearinghous
         let mark = world.mark(t);
         let upnl = unrealized(p, mark);
         let value = round_usd(p.szi.abs() * mark);
-        let used = if p.isolated { (p.margin + upnl).max(zero) } else { round_usd(value / Decimal::from(p.leverage)) };
+        let used = if p.isolated {
+            round_usd((p.margin + upnl).max(zero))
+        } else {
+            round_usd(value / Decimal::from(p.leverage))
+        };
         let initial = p.entry * p.szi.abs() / Decimal::from(p.leverage);
         let roe = if initial.is_zero() { zero } else { (upnl / initial).round_dp(10) };
         let max_sz = if mark.is_zero() {
@@ -128,7 +132,7 @@ pub fn clearinghouse_state(world: &World, wallet: Option<usize>) -> Clearinghous
                 leverage: Leverage {
                     kind: if p.isolated { "isolated" } else { "cross" }.into(),
                     value: p.leverage.into(),
-                    raw_usd: p.isolated.then_some(p.margin),
+                    raw_usd: p.isolated.then_some(round_usd(p.margin)),
                 },
                 entry_px: p.entry,
                 position_value: value,
