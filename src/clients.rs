@@ -11,7 +11,7 @@ use connectors::hyperliquid::keys::Signer;
 use connectors::hyperliquid::nonces::NonceManager;
 use connectors::nansen::client::{ApiKey, NansenClient, NansenSettings};
 
-use crate::config::{ClockSource, Loaded, Network, RetryConfig};
+use crate::config::{Loaded, Network, RetryConfig};
 
 fn retries(r: &RetryConfig) -> (u32, Duration, Duration, Duration) {
     (
@@ -57,20 +57,7 @@ pub fn budget(loaded: &Loaded) -> Arc<WeightBudget> {
 
 /// "Now" in epoch ms: the machine's clock, or the simulated venue's.
 pub async fn now_ms(loaded: &Loaded) -> anyhow::Result<u64> {
-    match loaded.config.clock.source {
-        ClockSource::Wall => Ok(chrono::Utc::now().timestamp_millis().max(0) as u64),
-        ClockSource::Venue => {
-            let url = format!("{}/sim/time", loaded.config.hyperliquid.api_url.trim_end_matches('/'));
-            let body: serde_json::Value = reqwest::get(&url)
-                .await
-                .and_then(|r| r.error_for_status())
-                .with_context(|| format!("clock.source = \"venue\" but {url} does not answer"))?
-                .json()
-                .await
-                .with_context(|| format!("{url} did not answer JSON"))?;
-            body["time_ms"].as_u64().with_context(|| format!("{url} answered without time_ms: {body}"))
-        }
-    }
+    crate::daemon::clock::DaemonClock::of(loaded)?.now().await
 }
 
 /// The exchange client for the configured account: the private key from the

@@ -127,9 +127,24 @@ fn tail(log: &Path) -> String {
     lines[lines.len().saturating_sub(25)..].join("\n")
 }
 
-fn sigterm(child: &Child) {
+/// SIGTERM, then the exit, which must be 0.
+fn stop_gracefully(child: &mut Child, log: &Path) {
     let ok = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(ok.success());
+    let code = tokio::task::block_in_place(|| child.wait().unwrap());
+    assert!(code.success(), "graceful stop exited {code}:\n{}", tail(log));
+}
+
+/// The cloids of every order the venue received, each asserted to be new.
+async fn order_cloids(v: &RunningVenue) -> BTreeSet<String> {
+    let audit: Value = reqwest::get(format!("{}/sim/audit", v.http_url())).await.unwrap().json().await.unwrap();
+    let mut seen = BTreeSet::new();
+    for e in audit.as_array().unwrap().iter().filter(|e| e["action_type"] == "order") {
+        for c in e["cloids"].as_array().unwrap() {
+            assert!(seen.insert(c.as_str().unwrap().to_string()), "cloid {c} sent twice");
+        }
+    }
+    seen
 }
 
 async fn info(v: &RunningVenue, body: Value) -> Value {
@@ -164,25 +179,14 @@ async fn live_daemon_killed_six_times_sends_every_order_once_and_leaves_no_posit
     }
     // Run on until a day has passed since t0, then stop gracefully.
     let last = wait_for(&state, &mut child, &log, |s| s.processed_to > t0 + 86_400_000);
-    sigterm(&child);
-    let code = tokio::task::block_in_place(|| child.wait().unwrap());
-    assert!(code.success(), "graceful stop exited {code}:\n{}", std::fs::read_to_string(&log).unwrap());
+    stop_gracefully(&mut child, &log);
     let stopped = read_status(&state.join("run")).unwrap();
     assert_eq!(stopped.phase, "stopped");
     assert!(stopped.processed_to >= last.processed_to);
 
     // No cloid twice among the orders the venue received.
-    let audit: Value = reqwest::get(format!("{}/sim/audit", v.http_url())).await.unwrap().json().await.unwrap();
-    let mut seen = BTreeSet::new();
-    let mut orders = 0;
-    for e in audit.as_array().unwrap() {
-        if e["action_type"] == "order" {
-            for c in e["cloids"].as_array().unwrap() {
-                orders += 1;
-                assert!(seen.insert(c.as_str().unwrap().to_string()), "cloid {c} sent twice");
-            }
-        }
-    }
+    let seen = order_cloids(&v).await;
+    let orders = seen.len();
     let log_text = std::fs::read_to_string(&log).unwrap();
     assert!(orders >= 2, "too few orders to test anything ({orders}):\n{log_text}");
 
@@ -248,9 +252,7 @@ async fn a_paper_daemons_recorded_log_replays_to_the_same_bytes_after_a_crash_an
     child.wait().unwrap();
     let mut child = start(&config, &state, &log, "--paper");
     wait_for(&state, &mut child, &log, |s| s.phase == "running" && s.processed_to > t0 + 16 * 3_600_000);
-    sigterm(&child);
-    let code = tokio::task::block_in_place(|| child.wait().unwrap());
-    assert!(code.success(), "graceful stop exited {code}:\n{}", std::fs::read_to_string(&log).unwrap());
+    stop_gracefully(&mut child, &log);
 
     let out = dir.path().join("replayed");
     let o = Command::new(env!("CARGO_BIN_EXE_mirrorflow"))
@@ -307,9 +309,7 @@ async fn the_daemon_rides_out_venue_faults_without_entering_on_stale_prices() {
     let thawed_at = v.venue.now_ms();
     let after = wait_for(&state, &mut child, &log, |s| s.processed_to > thawed_at + 3_600_000);
     assert!(before.processed_to < during.processed_to && during.processed_to < after.processed_to);
-    sigterm(&child);
-    let code = tokio::task::block_in_place(|| child.wait().unwrap());
-    assert!(code.success(), "exited {code}:\n{}", std::fs::read_to_string(&log).unwrap());
+    stop_gracefully(&mut child, &log);
 
     // No entry decided while prices were stale (from the stale threshold after
     // the freeze until it lifted).
@@ -388,9 +388,7 @@ async fn stepped_run(dir: &Path, steps: u64, kills: &[u64]) -> (RunningVenue, BT
         }
         wait_for(&state, &mut child, &log, |s| s.phase == "running" && s.processed_to >= t);
     }
-    sigterm(&child);
-    let code = tokio::task::block_in_place(|| child.wait().unwrap());
-    assert!(code.success(), "graceful stop exited {code}:\n{}", std::fs::read_to_string(&log).unwrap());
+    stop_gracefully(&mut child, &log);
     let store = Store::open(&mirrorflow::daemon::state_file(&state)).unwrap();
     let intents = Journal::new(&store)
         .all()
@@ -438,13 +436,7 @@ async fn stepped_week_with_ten_kills_ends_exactly_as_the_uninterrupted_run() {
     }
     assert_eq!(intents_a, intents_b, "the intents differ from the uninterrupted run");
     assert_eq!(positions(&va).await, positions(&vb).await, "the final positions differ");
-    let audit: Value = reqwest::get(format!("{}/sim/audit", vb.http_url())).await.unwrap().json().await.unwrap();
-    let mut seen = BTreeSet::new();
-    for e in audit.as_array().unwrap().iter().filter(|e| e["action_type"] == "order") {
-        for c in e["cloids"].as_array().unwrap() {
-            assert!(seen.insert(c.to_string()), "cloid {c} sent twice");
-        }
-    }
+    let seen = order_cloids(&vb).await;
     eprintln!("{} intents, {} orders, kills at hours {kills:?}", intents_b.len(), seen.len());
     va.stop().await;
     vb.stop().await;

@@ -213,21 +213,7 @@ impl<'a> LiveExecutor<'a> {
     /// Cancels every resting order that is not a protective stop (the kill
     /// switch: no entry may fill while it is on; stops keep protecting).
     pub async fn cancel_entries(&self, now: TimeMs) -> Result<usize, LiveError> {
-        let mut n = 0;
-        for r in self.journal.open()? {
-            if r.state != State::Resting || r.intent.kind == IntentKind::StopLoss {
-                continue;
-            }
-            let (coin, cloid) = (r.intent.token.as_str().to_string(), r.cloid.to_string());
-            match self.client.cancel_by_cloid(&[(coin.as_str(), cloid.as_str())]).await {
-                Ok(_) => {
-                    self.journal.advance(r.intent.id, State::Cancelled, None, None, now)?;
-                    n += 1;
-                }
-                Err(e) => tracing::warn!(intent = %r.intent.id, cloid, error = %e, "cancel failed"),
-            }
-        }
-        Ok(n)
+        self.cancel_resting(now, |r| r.intent.kind != IntentKind::StopLoss).await
     }
 
     /// Cancels the resting stops of `token` but `keep`: all of them when its
@@ -239,13 +225,18 @@ impl<'a> LiveExecutor<'a> {
         keep: Option<dataflows::model::IntentId>,
         now: TimeMs,
     ) -> Result<usize, LiveError> {
+        self.cancel_resting(now, |r| {
+            r.intent.kind == IntentKind::StopLoss && r.intent.token == token && Some(r.intent.id) != keep
+        })
+        .await
+    }
+
+    /// Cancels the resting orders `which` picks, by cloid; one that fails to
+    /// cancel stays resting in the journal and is tried again next time.
+    async fn cancel_resting(&self, now: TimeMs, which: impl Fn(&Record) -> bool) -> Result<usize, LiveError> {
         let mut n = 0;
         for r in self.journal.open()? {
-            if r.state != State::Resting
-                || r.intent.kind != IntentKind::StopLoss
-                || r.intent.token != token
-                || Some(r.intent.id) == keep
-            {
+            if r.state != State::Resting || !which(&r) {
                 continue;
             }
             let (coin, cloid) = (r.intent.token.as_str().to_string(), r.cloid.to_string());
@@ -254,7 +245,7 @@ impl<'a> LiveExecutor<'a> {
                     self.journal.advance(r.intent.id, State::Cancelled, None, None, now)?;
                     n += 1;
                 }
-                Err(e) => tracing::warn!(intent = %r.intent.id, cloid, error = %e, "stop cancel failed"),
+                Err(e) => tracing::warn!(intent = %r.intent.id, cloid, error = %e, "cancel failed"),
             }
         }
         Ok(n)
