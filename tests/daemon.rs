@@ -7,7 +7,8 @@
 //!   resting stop per open position, exit 0 with the run directory written.
 //! - Live, stepped (the test advances the venue an hour at a time and waits
 //!   for the daemon's frontier): a week with ten SIGKILLs, before and after
-//!   catching up, ends with the intents and positions of the uninterrupted run.
+//!   catching up, and one graceful restart, ends with the intents and
+//!   positions of the uninterrupted run, one stop per open position.
 //! - Paper: the recorded log replayed by `backfill` gives the daemon's
 //!   `signals.jsonl` and `orders.jsonl` byte for byte, across a crash and a
 //!   graceful stop.
@@ -135,6 +136,21 @@ fn stop_gracefully(child: &mut Child, log: &Path) {
     assert!(code.success(), "graceful stop exited {code}:\n{}", tail(log));
 }
 
+/// Each open position has exactly one resting reduce-only stop on the venue.
+async fn one_stop_per_position(v: &RunningVenue, held: &BTreeSet<String>) {
+    let account = format!("0x{}", hex::encode(address_of(&KEY).unwrap()));
+    let open = info(v, json!({"type": "frontendOpenOrders", "user": account})).await;
+    let mut stops: BTreeMap<String, usize> = BTreeMap::new();
+    for o in open.as_array().unwrap() {
+        if o["isTrigger"] == true && o["reduceOnly"] == true {
+            *stops.entry(o["coin"].as_str().unwrap().to_string()).or_default() += 1;
+        }
+    }
+    for coin in held {
+        assert_eq!(stops.get(coin).copied().unwrap_or(0), 1, "{coin}: stops on the venue {stops:?}");
+    }
+}
+
 /// The cloids of every order the venue received, each asserted to be new.
 async fn order_cloids(v: &RunningVenue) -> BTreeSet<String> {
     let audit: Value = reqwest::get(format!("{}/sim/audit", v.http_url())).await.unwrap().json().await.unwrap();
@@ -213,17 +229,7 @@ async fn live_daemon_killed_six_times_sends_every_order_once_and_leaves_no_posit
             r.cloid
         );
     }
-    // Each open position: exactly one resting stop on the venue.
-    let open = info(&v, json!({"type": "frontendOpenOrders", "user": account})).await;
-    let mut stops: BTreeMap<String, usize> = BTreeMap::new();
-    for o in open.as_array().unwrap() {
-        if o["isTrigger"] == true && o["reduceOnly"] == true {
-            *stops.entry(o["coin"].as_str().unwrap().to_string()).or_default() += 1;
-        }
-    }
-    for coin in &held {
-        assert_eq!(stops.get(coin).copied().unwrap_or(0), 1, "{coin}: stops on the venue {stops:?}");
-    }
+    one_stop_per_position(&v, &held).await;
     // The run directory of the graceful stop.
     let run = state.join("run");
     for f in ["signals.jsonl", "orders.jsonl", "status.json"] {
@@ -386,6 +392,11 @@ async fn stepped_run(dir: &Path, steps: u64, kills: &[u64]) -> (RunningVenue, BT
             child = start(&config, &state, &log, "--live");
             restarts += 1;
         }
+        if !kills.is_empty() && step == steps / 2 {
+            // And one graceful stop and restart under way: it loses nothing either.
+            stop_gracefully(&mut child, &log);
+            child = start(&config, &state, &log, "--live");
+        }
         wait_for(&state, &mut child, &log, |s| s.phase == "running" && s.processed_to >= t);
     }
     stop_gracefully(&mut child, &log);
@@ -435,7 +446,11 @@ async fn stepped_week_with_ten_kills_ends_exactly_as_the_uninterrupted_run() {
         assert!(state != "Recorded" && state != "Sent" && state != "Unknown", "{id} left {state}");
     }
     assert_eq!(intents_a, intents_b, "the intents differ from the uninterrupted run");
-    assert_eq!(positions(&va).await, positions(&vb).await, "the final positions differ");
+    let final_positions = positions(&vb).await;
+    assert_eq!(positions(&va).await, final_positions, "the final positions differ");
+    let held: BTreeSet<String> =
+        final_positions.iter().map(|(coin, _, _)| coin.trim_matches('"').to_string()).collect();
+    one_stop_per_position(&vb, &held).await;
     let seen = order_cloids(&vb).await;
     eprintln!("{} intents, {} orders, kills at hours {kills:?}", intents_b.len(), seen.len());
     va.stop().await;
