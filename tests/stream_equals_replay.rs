@@ -4,29 +4,11 @@
 //! (the log replayed as one step) and a backfill of a recorded log equal to
 //! the live run (DESIGN §3).
 
-use dataflows::feed::{CONSENSUS_CADENCE_MS, Input};
-use dataflows::intel::allocations::{CADENCE_MS, next_cadence};
+use dataflows::feed::Input;
 use dataflows::model::TimeMs;
+use dataflows::replay::with_clocks;
 use dataflows::stream::Engine;
 use mirrorflow::ingest::{Event, history};
-
-/// The inputs with the clocks a replay adds, in time order.
-fn with_clocks(mut inputs: Vec<Input>) -> Vec<Input> {
-    inputs.sort_by_key(Input::time);
-    let (first, last) = (inputs[0].time(), inputs[inputs.len() - 1].time());
-    let mut t = next_cadence(first);
-    while t <= last {
-        inputs.push(Input::Tick(t));
-        t += CADENCE_MS;
-    }
-    let mut t = first.div_ceil(CONSENSUS_CADENCE_MS) * CONSENSUS_CADENCE_MS;
-    while t <= last {
-        inputs.push(Input::Now(t));
-        t += CONSENSUS_CADENCE_MS;
-    }
-    inputs.sort_by_key(Input::time);
-    inputs
-}
 
 /// Feeds `inputs` in steps ending at each of `ends` (ascending), then at the last input.
 fn stream(params: &dataflows::trading::Params, inputs: &[Input], ends: &[TimeMs]) -> (Vec<String>, Vec<String>) {
@@ -62,7 +44,7 @@ fn the_stream_decides_what_a_replay_decides_however_steps_are_grouped() {
     // Our account, so that decisions are sized into intents.
     let start = inputs.iter().map(Input::time).min().unwrap();
     inputs.push(Input::OwnAccount { time_ms: start, value: dataflows::model::Usd::from_int(100_000) });
-    let inputs = with_clocks(inputs);
+    let inputs = with_clocks(&inputs);
     let mut config = mirrorflow::config::Config::default();
     config.consensus.min_clusters = 2;
     let params = mirrorflow::commands::backfill::params(&config, config.strategies.enabled.clone());

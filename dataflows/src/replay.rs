@@ -97,21 +97,10 @@ pub trait Venue: Send {
 /// A venue shared with the worker that drives it.
 pub type SharedVenue = Arc<Mutex<dyn Venue>>;
 
-/// Runs `inputs` (any order; sorted here by time, stably) through the brain.
-pub fn replay(inputs: &[Input], workers: usize, params: &Params) -> Result<Outputs, String> {
-    replay_with(inputs, workers, params, None)
-}
-
-/// [`replay`] with a venue answering the intents: the next time fed is the
-/// earlier of the next input and the venue's next due event, so what the
-/// venue feeds back lands between the inputs, at its own time (or at the
-/// next time fed, when a decision came from the desk's own wakeup since).
-pub fn replay_with(
-    inputs: &[Input],
-    workers: usize,
-    params: &Params,
-    venue: Option<SharedVenue>,
-) -> Result<Outputs, String> {
+/// `inputs` in time order (stably) with the clocks a replay feeds: the
+/// scoring clock on every allocation cadence, the trading clock every
+/// consensus cadence (any clocks in `inputs` are replaced).
+pub fn with_clocks(inputs: &[Input]) -> Vec<Input> {
     let mut sorted: Vec<Input> =
         inputs.iter().filter(|i| !matches!(i, Input::Tick(_) | Input::Now(_))).cloned().collect();
     sorted.sort_by_key(Input::time);
@@ -130,6 +119,25 @@ pub fn replay_with(
         }
         sorted.sort_by_key(Input::time);
     }
+    sorted
+}
+
+/// Runs `inputs` (any order; sorted here by time, stably) through the brain.
+pub fn replay(inputs: &[Input], workers: usize, params: &Params) -> Result<Outputs, String> {
+    replay_with(inputs, workers, params, None)
+}
+
+/// [`replay`] with a venue answering the intents: the next time fed is the
+/// earlier of the next input and the venue's next due event, so what the
+/// venue feeds back lands between the inputs, at its own time (or at the
+/// next time fed, when a decision came from the desk's own wakeup since).
+pub fn replay_with(
+    inputs: &[Input],
+    workers: usize,
+    params: &Params,
+    venue: Option<SharedVenue>,
+) -> Result<Outputs, String> {
+    let sorted = with_clocks(inputs);
     let params = params.clone();
     let signal_sink: EventSink<Signal> = Default::default();
     let intent_sink: EventSink<OrderIntent> = Default::default();

@@ -8,8 +8,6 @@
 //! (DESIGN §3): the daemon's recorded log replayed here gives the same bytes.
 //! Channels are bounded both ways: a slow brain slows the daemon that feeds it.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
@@ -51,7 +49,6 @@ pub struct Engine {
     tx: Option<SyncSender<Request>>,
     rx: Receiver<StepOutput>,
     thread: Option<JoinHandle<()>>,
-    frontier: Arc<AtomicU64>,
     last: Option<TimeMs>,
 }
 
@@ -60,8 +57,6 @@ impl Engine {
     pub fn start(params: Params) -> Engine {
         let (tx, requests) = sync_channel::<Request>(1);
         let (answers, rx) = sync_channel::<StepOutput>(1);
-        let frontier = Arc::new(AtomicU64::new(0));
-        let published = frontier.clone();
         let thread = std::thread::Builder::new()
             .name("dataflow".into())
             .spawn(move || {
@@ -71,16 +66,11 @@ impl Engine {
                 timely::execute::execute_directly(move |worker| {
                     let requests = requests.lock().unwrap_or_else(|e| e.into_inner());
                     let answers = answers.lock().unwrap_or_else(|e| e.into_inner());
-                    run_worker(worker, &params, &requests, &answers, &published);
+                    run_worker(worker, &params, &requests, &answers);
                 })
             })
             .ok();
-        Engine { tx: Some(tx), rx, thread, frontier, last: None }
-    }
-
-    /// The time up to which every input has been processed.
-    pub fn frontier(&self) -> TimeMs {
-        self.frontier.load(Ordering::Acquire)
+        Engine { tx: Some(tx), rx, thread, last: None }
     }
 
     /// Feeds a step: `inputs` are (stamp, input) with stamps after the last
@@ -130,7 +120,6 @@ fn run_worker(
     params: &Params,
     requests: &Receiver<Request>,
     answers: &SyncSender<StepOutput>,
-    frontier_out: &AtomicU64,
 ) {
     let mut sessions = Sessions::default();
     let probe = timely::dataflow::ProbeHandle::<u64>::new();
@@ -156,7 +145,6 @@ fn run_worker(
         let frontier = time + 1;
         feeder.advance_to(&mut sessions, frontier);
         worker.step_while(|| probe.less_than(&frontier));
-        frontier_out.store(time, Ordering::Release);
         let out = StepOutput {
             time,
             signals: inserted(&signals, |s| (s.time_ms, s.strategy, s.token, s.clone())),

@@ -46,8 +46,4 @@ impl DaemonClock {
             }
         }
     }
-
-    pub fn is_venue(&self) -> bool {
-        matches!(self, DaemonClock::Venue { .. })
-    }
 }

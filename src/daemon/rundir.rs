@@ -40,10 +40,6 @@ impl RunDir {
         Ok(RunDir { dir: dir.to_path_buf() })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.dir
-    }
-
     /// Rewrites `signals.jsonl` with everything decided so far.
     pub fn rewrite_signals(&self, signals: &[Signal]) -> anyhow::Result<()> {
         write_lines(&self.dir.join("signals.jsonl"), signals.iter().map(signal_json))

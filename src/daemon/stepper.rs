@@ -201,10 +201,6 @@ impl Gathered {
         out.extend(std::mem::take(&mut self.marks).into_values());
         out
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.events.is_empty() && self.marks.is_empty()
-    }
 }
 
 /// Decisions kept for the run directory.
