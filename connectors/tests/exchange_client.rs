@@ -288,3 +288,69 @@ async fn tampering_reuse_and_lost_answers_are_handled_safely() {
     assert_eq!(with_cloid, 1, "the lost order was sent once");
     v.stop().await;
 }
+
+/// Actions spend the per-IP REST weight budget (`1 + floor(batch / 40)`, from
+/// the same budget as `/info`), and the venue counts them against the IP: a
+/// caller that does not budget is refused with 429 once the minute is spent.
+#[tokio::test(flavor = "multi_thread")]
+async fn actions_spend_the_shared_weight_budget() {
+    let sim = SimConfig {
+        seed: 41,
+        wallets: 20,
+        tokens: 4,
+        warmup_days: 3,
+        external_accounts: vec![(address_of(&key(1)).unwrap(), 1_000_000)],
+        ..SimConfig::default()
+    };
+    let options =
+        VenueOptions { sim, clock: ClockMode::Stepped, info_weight_per_minute: 100, ..VenueOptions::default() };
+    let v = connectors::sim::start(options, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    // One account, one nonce sequence (the venue's clock does not move).
+    let nonces = Arc::new(NonceManager::new(0));
+    let budgeted = |per_minute| {
+        let info = Arc::new(
+            InfoClient::new(
+                InfoSettings { base_url: v.http_url(), ..InfoSettings::default() },
+                WeightBudget::per_minute(per_minute),
+            )
+            .unwrap(),
+        );
+        let venue = v.venue.clone();
+        let clock: Clock = Arc::new(move || venue.now_ms());
+        let settings = ExchangeSettings { base_url: v.http_url(), ..ExchangeSettings::default() };
+        let budget = info.budget().clone();
+        let signer = Signer::from_bytes(key(1)).unwrap();
+        (ExchangeClient::connect(settings, signer, nonces.clone(), clock, info), budget)
+    };
+    let (client, budget) = budgeted(100);
+    let client = client.await.unwrap();
+    let meta = budget.spent.load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(meta, 20, "meta costs 20");
+    // 45 orders in one batch weigh 1 + 45 / 40 = 2.
+    let eth = mid(&v, "ETH").await;
+    let far = client.market.round(limit("ETH", true, pct(eth, "0.5"), "0.01", Tif::Alo, None)).unwrap();
+    let batch: Vec<OrderRequest> = (0..45).map(|_| OrderRequest { cloid: Some(next_cloid()), ..far.clone() }).collect();
+    let placed = client.place(&batch, Grouping::Na).await.unwrap();
+    assert_eq!(placed.len(), 45);
+    assert_eq!(budget.spent.load(std::sync::atomic::Ordering::Relaxed), meta + 2);
+
+    // Another caller on the same IP with no budget of its own: 20 (meta) +
+    // 2 (allMids) + 2 (the batch) + 20 = 44 spent; its cancels of 1 each run
+    // the minute's 100 out and the venue refuses it with 429.
+    let (reckless, _) = budgeted(1_000_000);
+    let reckless = reckless.await.unwrap();
+    let mut refused = None;
+    for n in 0..100u64 {
+        match reckless.cancel(&[("ETH", 1 + n)]).await {
+            Ok(_) => {}
+            Err(ExchangeError::Http { status, .. }) => {
+                refused = Some((n, status));
+                break;
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    let (n, status) = refused.expect("the venue never refused an over-budget caller");
+    assert_eq!(status, 429);
+    assert_eq!(n, 100 - 44, "every action weighed 1 against the same minute as /info");
+}

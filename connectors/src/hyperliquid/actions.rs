@@ -48,6 +48,17 @@ pub enum Action {
     },
 }
 
+/// The request weight of an `/exchange` action (hyperliquid-api.md §3:
+/// `1 + floor(batch_len / 40)`), read from the posted JSON so the client and
+/// the simulated venue charge the same for any action, user-signed ones too.
+pub fn exchange_weight(action: &serde_json::Value) -> u32 {
+    let batch = ["orders", "cancels", "modifies"]
+        .iter()
+        .find_map(|k| action.get(*k).and_then(|v| v.as_array()).map(Vec::len))
+        .unwrap_or(0);
+    1 + (batch / 40) as u32
+}
+
 impl Action {
     /// The name an audit shows (`order`, `cancelByCloid`, …).
     pub fn type_name(&self) -> &'static str {

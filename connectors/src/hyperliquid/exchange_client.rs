@@ -285,6 +285,8 @@ impl ExchangeClient {
     /// Posts a signed request; `Unknown` when no answer came back.
     pub async fn post(&self, action: &'static str, req: &ExchangeRequest) -> Result<Value, ExchangeError> {
         let url = format!("{}/exchange", self.settings.base_url.trim_end_matches('/'));
+        // Waits for room in the per-IP budget: a 429 is never provoked.
+        self.info.budget().spend(super::actions::exchange_weight(&req.action)).await;
         let resp = match self.http.post(&url).json(req).send().await {
             Ok(r) => r,
             // Never sent (refused connection): nothing executed.

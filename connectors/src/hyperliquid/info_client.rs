@@ -108,6 +108,12 @@ impl InfoClient {
         Ok(InfoClient { http, settings, budget, retries: AtomicU64::new(0) })
     }
 
+    /// The weight budget this client spends from (the `/exchange` client
+    /// spends from the same one: the venue counts both against one IP).
+    pub fn budget(&self) -> &Arc<WeightBudget> {
+        &self.budget
+    }
+
     /// One request: its weight first, then retries on 429, 5xx and timeouts.
     pub async fn request<R: DeserializeOwned>(&self, req: &InfoRequest) -> Result<R, InfoError> {
         let name = kind(req);

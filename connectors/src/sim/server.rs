@@ -5,7 +5,7 @@
 //! or, stepped, advances only on `POST /sim/advance {"to_ms": …}`; `GET /sim/time`
 //! serves it and every response carries it in `x-sim-time`. Nansen requests need
 //! an `apiKey` (none → 402, unknown → 401, out of credits → 403) and are rate
-//! limited per key (429 with `Retry-After`); `/info` charges request weight
+//! limited per key (429 with `Retry-After`); `/info` and `/exchange` charge request weight
 //! against a per-IP budget per minute (429 when spent). Rate limits run on real
 //! time, like the real services'.
 
@@ -55,7 +55,7 @@ pub struct VenueOptions {
     pub nansen_keys: BTreeMap<String, u64>,
     pub nansen_per_second: u32,
     pub nansen_per_minute: u32,
-    /// `/info` weight budget per minute for one IP (Hyperliquid: 1200).
+    /// REST weight budget per minute for one IP, `/info` and `/exchange` (Hyperliquid: 1200).
     pub info_weight_per_minute: u32,
     /// Which chain signatures are checked for (`source` "a" mainnet, "b" testnet).
     pub mainnet: bool,
@@ -210,7 +210,7 @@ impl Venue {
         base_virtual + (base_real.elapsed().as_secs_f64() * 1000.0 * speed) as u64
     }
 
-    /// Spends `weight` of the per-minute `/info` budget; `false` when spent.
+    /// Spends `weight` of the per-minute REST budget (`/info` and `/exchange`); `false` when spent.
     fn spend_info(&self, weight: u32) -> bool {
         let mut q = self.info_budget.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
@@ -547,6 +547,10 @@ async fn exchange(State(v): State<Arc<Venue>>, body: Bytes) -> Response {
         Ok(r) => r,
         Err(resp) => return *resp,
     };
+    // Actions count against the same per-IP weight budget as `/info`.
+    if !v.spend_info(crate::hyperliquid::actions::exchange_weight(&req.action)) {
+        return (StatusCode::TOO_MANY_REQUESTS, "null").into_response();
+    }
     let mainnet = v.options.mainnet;
     let response = {
         let mut world = v.world.write().unwrap_or_else(|e| e.into_inner());
