@@ -33,6 +33,11 @@ fn d(s: &str) -> Decimal {
 }
 
 async fn venue() -> RunningVenue {
+    venue_with_budget(1_000_000).await
+}
+
+/// The venue with `weight` of REST weight per minute for our IP.
+async fn venue_with_budget(weight: u32) -> RunningVenue {
     let sim = SimConfig {
         seed: 41,
         wallets: 20,
@@ -42,7 +47,7 @@ async fn venue() -> RunningVenue {
         ..SimConfig::default()
     };
     let options =
-        VenueOptions { sim, clock: ClockMode::Stepped, info_weight_per_minute: 1_000_000, ..VenueOptions::default() };
+        VenueOptions { sim, clock: ClockMode::Stepped, info_weight_per_minute: weight, ..VenueOptions::default() };
     connectors::sim::start(options, "127.0.0.1:0".parse().unwrap()).await.unwrap()
 }
 
@@ -294,17 +299,7 @@ async fn tampering_reuse_and_lost_answers_are_handled_safely() {
 /// caller that does not budget is refused with 429 once the minute is spent.
 #[tokio::test(flavor = "multi_thread")]
 async fn actions_spend_the_shared_weight_budget() {
-    let sim = SimConfig {
-        seed: 41,
-        wallets: 20,
-        tokens: 4,
-        warmup_days: 3,
-        external_accounts: vec![(address_of(&key(1)).unwrap(), 1_000_000)],
-        ..SimConfig::default()
-    };
-    let options =
-        VenueOptions { sim, clock: ClockMode::Stepped, info_weight_per_minute: 100, ..VenueOptions::default() };
-    let v = connectors::sim::start(options, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let v = venue_with_budget(100).await;
     // One account, one nonce sequence (the venue's clock does not move).
     let nonces = Arc::new(NonceManager::new(0));
     let budgeted = |per_minute| {
