@@ -17,7 +17,7 @@ use differential_dataflow::input::InputSession;
 
 use crate::model::{
     AccountValue, Address, Fill, FillAction, FundingRate, Halt, LeaderboardRow, MINUTE_MS, MarginMode, MarkPrice,
-    OwnPosition, PositionSide, PositionSnapshot, Price, PriceStatus, TimeMs, Token, Usd,
+    OwnPosition, PositionSide, PositionSnapshot, Price, PriceStatus, Size, TimeMs, Token, Usd,
 };
 use crate::rules::eligibility::{BLACKLIST_MS, vanished_by_liquidation};
 use crate::rules::trader::{Holding, TrackedPosition};
@@ -223,6 +223,102 @@ pub struct Feeder {
     own_snapshot: Option<(TimeMs, BTreeSet<Token>)>,
     own_value: Option<Usd>,
     halts: BTreeSet<Halt>,
+}
+
+/// Puts the fills of each time in `sorted` (inputs in time order; `stamp` is
+/// the time each is applied at) in the order they happened: see [`order_batch`].
+pub fn order_fills<T: Clone>(sorted: &mut [T], stamp: impl Fn(&T) -> u64, fill: impl Fn(&T) -> Option<&Fill> + Copy) {
+    let mut rest = sorted;
+    while let Some(first) = rest.first().map(&stamp) {
+        let n = rest.iter().take_while(|x| stamp(x) == first).count();
+        let (batch, tail) = rest.split_at_mut(n);
+        order_batch(batch, fill);
+        rest = tail;
+    }
+}
+
+/// Puts the fills among `batch` — inputs applied at one time — in the order
+/// they happened, whatever order they arrived in: by wallet, token and time,
+/// and within one millisecond by chaining start positions (ids do not order
+/// fills; ties by trade id). Fills take the fills' places; other inputs keep
+/// theirs. The feeder follows a position fill by fill, so without this two
+/// runs that received the same fills in different orders (a tape, or the
+/// REST backfill after a restart) would track different positions.
+fn order_batch<T: Clone>(batch: &mut [T], fill: impl Fn(&T) -> Option<&Fill>) {
+    let slots: Vec<usize> = (0..batch.len()).filter(|&i| fill(&batch[i]).is_some()).collect();
+    if slots.len() < 2 {
+        return;
+    }
+    let of = |i: usize| fill(&batch[i]);
+    let mut keyed: Vec<usize> = slots.clone();
+    keyed.sort_by_key(|&i| of(i).map(|f| (f.wallet, f.token, f.time_ms, f.trade_id)));
+    let mut order = Vec::with_capacity(keyed.len());
+    let mut rest = keyed.as_slice();
+    while let Some(&first) = rest.first() {
+        let same = |i: &usize| {
+            of(*i).zip(of(first)).is_some_and(|(a, b)| (a.wallet, a.token, a.time_ms) == (b.wallet, b.token, b.time_ms))
+        };
+        let n = rest.iter().take_while(|i| same(i)).count();
+        let (group, tail) = rest.split_at(n);
+        order.extend(chain(group, &of));
+        rest = tail;
+    }
+    let moved: Vec<T> = order.iter().map(|&i| batch[i].clone()).collect();
+    for (slot, item) in slots.into_iter().zip(moved) {
+        batch[slot] = item;
+    }
+}
+
+/// One millisecond's fills of a wallet and token (sorted by trade id) in
+/// chain order: a path through the positions that uses every fill once,
+/// each starting where the last ended (an Eulerian trail, fills as edges
+/// from start to end position). It starts where more fills leave than
+/// arrive, else at the first fill's start; the lowest trade id is taken
+/// first wherever there is a choice. Fills no trail reaches follow, chained
+/// the same way.
+fn chain<'a>(group: &[usize], of: &impl Fn(usize) -> Option<&'a Fill>) -> Vec<usize> {
+    let ends = |i: usize| of(i).map(|f| (f.start_position, f.end_position().unwrap_or(f.start_position)));
+    let mut out_edges: BTreeMap<Size, Vec<usize>> = BTreeMap::new();
+    for &i in group.iter().rev() {
+        if let Some((from, _)) = ends(i) {
+            out_edges.entry(from).or_default().push(i); // popped lowest id first
+        }
+    }
+    let mut out = Vec::with_capacity(group.len());
+    while out.len() < group.len() {
+        let mut balance: BTreeMap<Size, i64> = BTreeMap::new();
+        for (from, edges) in &out_edges {
+            for &i in edges {
+                *balance.entry(*from).or_default() += 1;
+                if let Some((_, to)) = ends(i) {
+                    *balance.entry(to).or_default() -= 1;
+                }
+            }
+        }
+        let first = group.iter().find(|i| out_edges.values().any(|e| e.contains(i))).and_then(|&i| ends(i));
+        let Some(start) = balance.iter().find(|(_, b)| **b > 0).map(|(n, _)| *n).or(first.map(|(from, _)| from)) else {
+            break;
+        };
+        let mut stack: Vec<(Size, Option<usize>)> = vec![(start, None)];
+        let mut trail = Vec::new();
+        while let Some(&(node, via)) = stack.last() {
+            match out_edges.get_mut(&node).and_then(Vec::pop) {
+                Some(e) => stack.push((ends(e).map_or(node, |(_, to)| to), Some(e))),
+                None => {
+                    stack.pop();
+                    trail.extend(via);
+                }
+            }
+        }
+        if trail.is_empty() {
+            break;
+        }
+        out.extend(trail.into_iter().rev());
+    }
+    // Every fill once, whatever happened above.
+    let missing: Vec<usize> = group.iter().copied().filter(|i| !out.contains(i)).collect();
+    out.extend(missing);
+    out
 }
 
 /// A change of a sampled input.

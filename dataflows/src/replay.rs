@@ -119,6 +119,10 @@ pub fn with_clocks(inputs: &[Input]) -> Vec<Input> {
         }
         sorted.sort_by_key(Input::time);
     }
+    crate::feed::order_fills(&mut sorted, Input::time, |i| match i {
+        Input::Fill(f) => Some(f),
+        _ => None,
+    });
     sorted
 }
 

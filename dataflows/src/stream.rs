@@ -87,6 +87,14 @@ impl Engine {
         }
         let mut inputs = inputs;
         inputs.sort_by_key(|(s, _)| *s);
+        crate::feed::order_fills(
+            &mut inputs,
+            |(s, _)| *s,
+            |(_, i)| match i {
+                Input::Fill(f) => Some(f),
+                _ => None,
+            },
+        );
         let tx = self.tx.as_ref().ok_or(EngineError::Stopped)?;
         tx.send(Request { time, inputs }).map_err(|_| EngineError::Stopped)?;
         let out = self.rx.recv().map_err(|_| EngineError::Stopped)?;
