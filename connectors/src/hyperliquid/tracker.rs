@@ -7,7 +7,11 @@
 //! the venue and the importers use ([`crate::position`]). Around that:
 //!
 //! * **Seeding.** A wallet's trades are held until its first `clearinghouseState`
-//!   is in; the snapshot sets its positions and only later trades apply.
+//!   is in; the snapshot sets its positions and only later trades apply. Its
+//!   fills up to the snapshot's millisecond are fetched with it: the tape's
+//!   trades at that very millisecond are told apart by id (the snapshot has
+//!   those fetched, not those that come after it), and with `fills_from` they
+//!   are passed on — what the wallet did while nobody watched.
 //! * **Gaps.** After a reconnect, trades arriving before the new subscriptions are
 //!   all acknowledged are held; every seeded wallet's fills since the oldest
 //!   per-coin trade seen are fetched over REST (`userFillsByTime`, authoritative),
@@ -55,6 +59,10 @@ pub struct TrackerSettings {
     pub rest_mids_every: Duration,
     /// Concurrent REST calls of a gap backfill.
     pub backfill_concurrency: usize,
+    /// On seeding, the wallet's fills from this time up to its snapshot are
+    /// passed on (as `Backfill`, before the `Snapshot`, the positions already
+    /// counting them). `None`: none are.
+    pub fills_from: Option<u64>,
     /// Capacity of the event queue; a slow consumer slows the tracker.
     pub queue: usize,
 }
@@ -69,6 +77,7 @@ impl Default for TrackerSettings {
             stale_after: Duration::from_secs(30),
             rest_mids_every: Duration::from_secs(5),
             backfill_concurrency: 8,
+            fills_from: None,
             queue: 10_000,
         }
     }
@@ -335,9 +344,10 @@ impl Tracker {
                 q.push_back(t.clone());
                 continue;
             };
-            if t.time <= seeded {
+            if t.time < seeded {
                 continue; // already in the seeding snapshot
             }
+            // At the snapshot's millisecond, those fetched with it are known.
             if !self.remember((user.clone(), t.coin.clone(), t.tid, t.time)) {
                 continue;
             }
@@ -410,7 +420,7 @@ impl Tracker {
     async fn close_gap(&mut self) -> bool {
         let since = self.gap_since;
         let wallets: Vec<(String, u64)> =
-            self.seeded_at.iter().map(|(w, &seeded)| (w.clone(), since.max(seeded + 1))).collect();
+            self.seeded_at.iter().map(|(w, &seeded)| (w.clone(), since.max(seeded))).collect();
         let info = self.info.clone();
         let mut results = futures_util::stream::iter(wallets.into_iter().map(|(user, from)| {
             let info = info.clone();
@@ -472,16 +482,49 @@ impl Tracker {
         self.emit(TrackerEvent::Fill { user: user.to_string(), fill: f, source: FillSource::Backfill }).await
     }
 
+    /// The fills a seeding snapshot at `time` already counts: remembered (so
+    /// the tape's copies at that millisecond are dropped) and, from
+    /// `fills_from`, passed on. Marks the wallet seeded when they are in; a
+    /// failed fetch leaves it unseeded. False when the receiver is gone.
+    async fn seed_fills(&mut self, user: &str, time: u64) -> bool {
+        let from = self.settings.fills_from.map_or(time, |f| f.min(time));
+        let fills = match self.info.user_fills_between(user, from, time).await {
+            Ok(f) => f,
+            Err(e) => {
+                bump(&self.stats.backfill_errors, 1);
+                tracing::warn!(user = %user, error = %e, "seeding fills fetch failed; the next snapshot retries");
+                return true;
+            }
+        };
+        self.seeded_at.insert(user.to_string(), time);
+        for f in chain_order(fills) {
+            let key = (user.to_string(), f.coin.clone(), f.tid.unwrap_or(f.oid), f.time);
+            if !self.remember(key) || self.settings.fills_from.is_none() {
+                continue;
+            }
+            bump(&self.stats.backfilled_fills, 1);
+            if !self.emit(TrackerEvent::Fill { user: user.to_string(), fill: f, source: FillSource::Backfill }).await {
+                return false;
+            }
+        }
+        true
+    }
+
     async fn on_snapshot(&mut self, user: String, state: ClearinghouseState) -> bool {
         bump(&self.stats.snapshots, 1);
         let time = state.time.unwrap_or(self.watermark);
         if !self.seeded_at.contains_key(&user) {
+            if !self.seed_fills(&user, time).await {
+                return false;
+            }
+            if !self.seeded_at.contains_key(&user) {
+                return true; // the fetch failed: the next poll round seeds it
+            }
             for ap in &state.asset_positions {
                 let p = &ap.position;
                 self.positions
                     .insert((user.clone(), p.coin.clone()), Pos { size: p.szi, entry: p.entry_px, changed: time });
             }
-            self.seeded_at.insert(user.clone(), time);
             if !self.emit(TrackerEvent::Snapshot { user: user.clone(), state }).await {
                 return false;
             }
