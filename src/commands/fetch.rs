@@ -99,7 +99,11 @@ impl Files<'_> {
 }
 
 /// The leaderboard over the `window_days` days before `as_of` (a midnight).
-async fn leaderboard(nansen: &NansenClient, window_days: u64, as_of: u64) -> anyhow::Result<Vec<LeaderboardRow>> {
+pub(crate) async fn leaderboard(
+    nansen: &NansenClient,
+    window_days: u64,
+    as_of: u64,
+) -> anyhow::Result<Vec<LeaderboardRow>> {
     let req = LeaderboardRequest {
         date: DateRange {
             from: Some(date(as_of.saturating_sub(window_days * DAY_MS))),
@@ -108,6 +112,12 @@ async fn leaderboard(nansen: &NansenClient, window_days: u64, as_of: u64) -> any
         ..LeaderboardRequest::default()
     };
     Ok(nansen.leaderboard(req).await?)
+}
+
+/// The `n` wallets of a leaderboard with the highest PnL (ties by address), lower-case.
+pub(crate) fn top_wallets(mut rows: Vec<LeaderboardRow>, n: usize) -> Vec<String> {
+    rows.sort_by(|a, b| b.total_pnl.cmp(&a.total_pnl).then(a.trader_address.cmp(&b.trader_address)));
+    rows.iter().take(n).map(|r| r.trader_address.to_lowercase()).collect()
 }
 
 fn page_bytes(rows: Vec<LeaderboardRow>) -> anyhow::Result<Vec<u8>> {
@@ -141,9 +151,8 @@ async fn manifest(args: &FetchArgs, nansen: &NansenClient, now: u64) -> anyhow::
     // Day boundaries, so daily leaderboards and the period line up.
     let end = now - now % DAY_MS;
     let start = end - args.days * DAY_MS;
-    let mut rows = leaderboard(nansen, 30, end).await.context("discovering wallets on the 30-day leaderboard")?;
-    rows.sort_by(|a, b| b.total_pnl.cmp(&a.total_pnl).then(a.trader_address.cmp(&b.trader_address)));
-    let wallets: Vec<String> = rows.iter().take(args.top).map(|r| r.trader_address.to_lowercase()).collect();
+    let rows = leaderboard(nansen, 30, end).await.context("discovering wallets on the 30-day leaderboard")?;
+    let wallets = top_wallets(rows, args.top);
     if wallets.is_empty() {
         bail!("the 30-day leaderboard is empty: nothing to fetch");
     }

@@ -3,12 +3,11 @@
 //! account polled back as inputs, resting limit orders polled and cancelled
 //! at their timeout, stops cancelled when their position is gone.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use connectors::hyperliquid::exchange_client::ExchangeClient;
 use connectors::hyperliquid::info_client::InfoClient;
-use dataflows::model::{IntentKind, OrderIntent, Origin, Price, TimeMs, Token};
+use dataflows::model::{IntentKind, OrderIntent, Origin, TimeMs, Token};
 
 use crate::executor::journal::{Journal, State};
 use crate::executor::live::LiveExecutor;
@@ -89,13 +88,7 @@ impl LiveOrders {
 
     /// Sends each intent the journal has not sent: entries first, stops last
     /// (a stop protects the position its entry opened).
-    pub async fn execute(
-        &mut self,
-        store: &Store,
-        intents: &[OrderIntent],
-        marks: &BTreeMap<Token, Price>,
-        now: TimeMs,
-    ) -> anyhow::Result<usize> {
+    pub async fn execute(&mut self, store: &Store, intents: &[OrderIntent], now: TimeMs) -> anyhow::Result<usize> {
         let exec = LiveExecutor::new(&self.client, Journal::new(store));
         let mut ordered: Vec<&OrderIntent> = intents.iter().collect();
         ordered.sort_by_key(|i| match i.kind {
@@ -109,8 +102,16 @@ impl LiveOrders {
             if known.is_some_and(|r| r.state != State::Recorded) {
                 continue;
             }
-            let mark = marks.get(&intent.token).copied().unwrap_or(intent.price);
-            let r = exec.execute(intent, mark, now).await?;
+            if matches!(intent.kind, IntentKind::Close | IntentKind::Decrease) {
+                let n = exec.cancel_entries_of(intent.token, now).await?;
+                if n > 0 {
+                    tracing::info!(token = %intent.token, cancelled = n, "an exit aborted resting entries");
+                }
+            }
+            // A market order's slippage bound is around the price the decision
+            // read, not a newer tick: the order is a function of the decision,
+            // the same whether it goes out now or after a restart.
+            let r = exec.execute(intent, intent.price, now).await?;
             tracing::info!(intent = %intent.id, cloid = %r.cloid, token = %intent.token, kind = ?intent.kind,
                 state = ?r.state, "order");
             if intent.kind == IntentKind::StopLoss && r.state == State::Resting {

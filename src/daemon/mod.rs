@@ -12,6 +12,7 @@
 pub mod bootstrap;
 pub mod clock;
 pub mod live_orders;
+pub mod refresh;
 pub mod rundir;
 pub mod state;
 pub mod stepper;
@@ -62,6 +63,12 @@ const SEED_GRACE: Duration = Duration::from_secs(20);
 
 /// How long the price feed may lag the clock before a step goes on without it.
 const FEED_GRACE: Duration = Duration::from_secs(2);
+
+/// How long steps wait for the daily refresh before going on without it.
+const REFRESH_GRACE: Duration = Duration::from_secs(60);
+
+/// How long (daemon clock) a failed daily refresh waits before it is tried again.
+const REFRESH_RETRY_MS: TimeMs = 15 * 60 * 1000;
 
 /// How often the loop looks at the clock and the sources.
 const TICK: Duration = Duration::from_millis(50);
@@ -138,6 +145,7 @@ pub async fn run(loaded: &Loaded, opts: &RunOptions) -> anyhow::Result<()> {
         wakeup: None,
         monitor_ms,
         stale: Default::default(),
+        save_tracked: None,
     };
     let mut status = Status {
         pid: std::process::id(),
@@ -174,7 +182,15 @@ pub async fn run(loaded: &Loaded, opts: &RunOptions) -> anyhow::Result<()> {
             l.last_refresh = stepper.progress.processed_to;
             l.refresh_now = !last_step.is_empty() && state::pending(&store)?.is_empty();
         }
-        l.execute(&store, &last_step, &BTreeMap::new(), now).await?;
+        l.execute(&store, &last_step, now).await?;
+        if stepper.progress.steps > 0 && l.refresh_now && now <= stepper.progress.processed_to {
+            // What an uninterrupted run did right after those orders: our
+            // account polled, for the next step to read — only while the
+            // clock is still at that step (later, the poll would be a
+            // different input from the one the run would have had).
+            let polled = l.duties(&store, now).await?;
+            state::add_pending(&store, &polled)?;
+        }
     } else {
         let mut paper = paper.unwrap_or_else(|| {
             PaperVenue::new(
@@ -191,7 +207,7 @@ pub async fn run(loaded: &Loaded, opts: &RunOptions) -> anyhow::Result<()> {
     write_orders(&run_dir, &stepper, &store, &decisions)?;
 
     let mut gathered = Gathered::default();
-    let tracked = match tracked {
+    let mut tracked = match tracked {
         Some(t) => t,
         None => {
             let (t, events) = bootstrap::discover(loaded, &info, &opts.state_dir, now).await?;
@@ -207,18 +223,11 @@ pub async fn run(loaded: &Loaded, opts: &RunOptions) -> anyhow::Result<()> {
     for e in state::pending(&store)? {
         gathered.push(e);
     }
-    if stepper.progress.steps > 0 {
-        // What the wallets did while we were down: the tape only replays a
-        // few trades on subscribing, the venue has them all.
-        for e in bootstrap::fills_since(&info, &tracked.wallets, stepper.progress.processed_to + 1, now).await? {
-            gathered.push(e);
-        }
-    }
 
     let coins: Vec<String> =
         info.meta().await.context("the venue's meta")?.universe.into_iter().map(|a| a.name).collect();
     let s = &config.schedule;
-    let settings = TrackerSettings {
+    let mut settings = TrackerSettings {
         feed: FeedSettings {
             url: config.hyperliquid.ws_url.clone(),
             coins,
@@ -231,9 +240,24 @@ pub async fn run(loaded: &Loaded, opts: &RunOptions) -> anyhow::Result<()> {
         stale_after: Duration::from_secs(s.price_stale_secs.max(1)),
         rest_mids_every: Duration::from_secs(s.mark_fallback_poll_secs.max(1)),
         queue: 10_000,
+        // Each wallet's fills from where the log stops come with its seeding.
+        fills_from: Some(if stepper.progress.steps > 0 { stepper.progress.processed_to } else { now }),
         ..TrackerSettings::default()
     };
-    let (mut events, _tracker_stats, _feed_stats, tracker_task) = tracker::spawn(settings, info.clone());
+    let (mut events, _tracker_stats, _feed_stats, mut tracker_task) = tracker::spawn(settings.clone(), info.clone());
+    // The daily refresh needs Nansen; without it the tracked set stays as it is.
+    let nansen = match clients::nansen(loaded) {
+        Ok(n) => Some(Arc::new(n)),
+        Err(e) => {
+            tracing::warn!(error = %format!("{e:#}"), "no Nansen client: the daily refresh is off");
+            None
+        }
+    };
+    let scope =
+        refresh::Scope { top: config.discovery.top_n_per_window as usize, lookback_days: config.scoring.lookback_days };
+    // The refresh under way, and when it started.
+    let mut refreshing: Option<(tokio::task::JoinHandle<anyhow::Result<refresh::Refreshed>>, Instant)> = None;
+    let mut refresh_retry: TimeMs = 0;
 
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .context("cannot listen for SIGTERM")?;
@@ -247,8 +271,7 @@ pub async fn run(loaded: &Loaded, opts: &RunOptions) -> anyhow::Result<()> {
     // The socket's latest price time, and since when the clock has been at or before it.
     let mut feed_time: TimeMs = 0;
     let mut seeded: std::collections::BTreeSet<String> = Default::default();
-    let resume_from = if stepper.progress.steps > 0 { stepper.progress.processed_to + 1 } else { now };
-    let loop_started = Instant::now();
+    let mut seed_started = Instant::now();
     // When the socket last priced anything (it re-sends every half second).
     let mut feed_heard = Instant::now();
     let mut inputs_logged: u64 = 0;
@@ -281,17 +304,11 @@ pub async fn run(loaded: &Loaded, opts: &RunOptions) -> anyhow::Result<()> {
                             }
                         }
                     }
-                    // The tracker seeds a wallet with its first snapshot and drops the
-                    // tape's trades up to it: those come from the venue instead, from
-                    // where the log stops. Steps wait for every wallet to be seeded.
-                    TrackerEvent::Snapshot { user, state } => {
-                        if seeded.insert(user.clone()) {
-                            let to = state.time.unwrap_or(stepper.progress.processed_to);
-                            let fills = bootstrap::fills_since(&info, std::slice::from_ref(user), resume_from, to).await?;
-                            for e in fills {
-                                gathered.push(e);
-                            }
-                        }
+                    // The tracker seeds a wallet with its first snapshot, after its
+                    // fills from where the log stops (`fills_from`). Steps wait for
+                    // every wallet to be seeded.
+                    TrackerEvent::Snapshot { user, .. } => {
+                        seeded.insert(user.clone());
                         continue;
                     }
                     // Staleness is judged on the daemon's clock (below), not the
@@ -319,18 +336,66 @@ pub async fn run(loaded: &Loaded, opts: &RunOptions) -> anyhow::Result<()> {
             }
         };
         clock_cell.fetch_max(now, Ordering::Relaxed);
-        // On the venue's clock a step waits for the socket to have delivered
-        // the market up to it, unless the feed is stale (then it goes on, and
-        // the brain knows the prices are stale).
+        // The daily refresh: started when the clock passes a midnight; what it
+        // found joins the next step, and the tracker restarts over the grown
+        // set, each wallet re-seeded from the last step like at start-up.
+        if let Some((h, _)) = refreshing.take_if(|(h, _)| h.is_finished()) {
+            match h.await.map_err(anyhow::Error::from).and_then(|r| r) {
+                Ok(r) => {
+                    tracing::info!(
+                        added = r.added.len(),
+                        wallets = r.tracked.wallets.len(),
+                        inputs = r.events.len(),
+                        midnight = r.tracked.discovered_at,
+                        "daily refresh"
+                    );
+                    gathered.events.extend(r.events);
+                    if !r.added.is_empty() {
+                        tracker_task.abort();
+                        settings.wallets = r.tracked.wallets.clone();
+                        settings.fills_from = Some(stepper.progress.processed_to);
+                        let (ev, _, _, task) = tracker::spawn(settings.clone(), info.clone());
+                        (events, tracker_task) = (ev, task);
+                        seeded.clear();
+                        seed_started = Instant::now();
+                    }
+                    tracked = r.tracked.clone();
+                    stepper.save_tracked = Some(r.tracked);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %format!("{e:#}"), "daily refresh failed; retrying in 15 minutes");
+                    refresh_retry = now + REFRESH_RETRY_MS;
+                }
+            }
+        }
+        if refreshing.is_none()
+            && now >= refresh_retry
+            && let (Some(nansen), Some(midnight)) = (&nansen, refresh::due(&tracked, now))
+        {
+            let (nansen, info, current) = (nansen.clone(), info.clone(), tracked.clone());
+            let task =
+                tokio::spawn(async move { refresh::daily(&nansen, &info, &current, scope, midnight, now).await });
+            refreshing = Some((task, Instant::now()));
+        }
+        // Steps past a midnight wait for its refresh (the same inputs at the
+        // same step, however long it took), for REFRESH_GRACE at most.
+        // While a step waits for something else, the feed's silence is not
+        // judged: it gets its grace once the step could go (a tracker that
+        // just restarted needs a moment to deliver the clock's prices).
+        if refreshing.as_ref().is_some_and(|(_, started)| started.elapsed() < REFRESH_GRACE) {
+            feed_heard = Instant::now();
+            continue;
+        }
+        if seeded.len() < settings.wallets.len() && seed_started.elapsed() < SEED_GRACE {
+            feed_heard = Instant::now();
+            continue;
+        }
         // A step waits for the socket to have delivered the market up to the
         // clock (its frames are ordered: a price frame at T follows the
         // trades up to T); a feed that lags the clock for FEED_GRACE of real
         // time is silent — down or frozen — and the step goes on without it (the
-        // freshness check below tells the brain).
-        if seeded.len() < tracked.wallets.len() && loop_started.elapsed() < SEED_GRACE {
-            continue;
-        }
-        // The first step (the start-up history with it) is at the clock.
+        // freshness check below tells the brain). The first step (the
+        // start-up history with it) is at the clock.
         let target = if stepper.last().is_none() || feed_time >= now || feed_heard.elapsed() >= FEED_GRACE {
             now
         } else {
@@ -363,7 +428,7 @@ pub async fn run(loaded: &Loaded, opts: &RunOptions) -> anyhow::Result<()> {
         let stepped = tokio::task::block_in_place(|| stepper.step(&store, target, gathered.take()))?;
         inputs_logged += stepped.logged as u64;
         if let Some(l) = &mut live {
-            l.execute(&store, &stepped.output.intents, &gathered.latest, now).await?;
+            l.execute(&store, &stepped.output.intents, now).await?;
             let polled = l.duties(&store, now).await?;
             state::add_pending(&store, &polled)?;
             for e in polled {
@@ -395,6 +460,9 @@ pub async fn run(loaded: &Loaded, opts: &RunOptions) -> anyhow::Result<()> {
     status.phase = "stopping".into();
     run_dir.write_status(&status)?;
     tracker_task.abort();
+    if let Some((task, _)) = refreshing.take() {
+        task.abort();
+    }
     drop(events);
     if let Some(l) = &live {
         l.disarm().await;

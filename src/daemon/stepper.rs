@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use dataflows::feed::{CONSENSUS_CADENCE_MS, Input};
 use dataflows::intel::allocations::CADENCE_MS;
-use dataflows::model::{Halt, OrderIntent, Price, Signal, TimeMs, Token};
+use dataflows::model::{Halt, OrderIntent, Signal, TimeMs, Token};
 use dataflows::replay::Venue;
 use dataflows::stream::{Engine, StepOutput};
 
@@ -68,6 +68,9 @@ pub struct Stepper {
     pub monitor_ms: u64,
     /// Tokens whose price the brain was told is stale.
     pub stale: BTreeSet<Token>,
+    /// A tracked set to save with the next step, in its transaction (the
+    /// daily refresh's: its inputs and the set they came with land together).
+    pub save_tracked: Option<state::Tracked>,
 }
 
 impl Stepper {
@@ -168,7 +171,11 @@ impl Stepper {
         if let Some(paper) = &self.paper {
             state::put_paper(&mut txn, paper)?;
         }
+        if let Some(t) = &self.save_tracked {
+            state::put_tracked(&mut txn, t)?;
+        }
         txn.commit()?;
+        self.save_tracked = None;
         self.progress = progress;
         self.wakeup = output.next_wakeup;
         Ok(Stepped { logged: stamped.len(), output })
@@ -181,15 +188,12 @@ impl Stepper {
 pub struct Gathered {
     pub events: Vec<Event>,
     pub marks: BTreeMap<Token, Event>,
-    /// The latest price of every token seen (what a live order is priced from).
-    pub latest: BTreeMap<Token, Price>,
 }
 
 impl Gathered {
     pub fn push(&mut self, e: Event) {
         match &e {
             Event::Mark(m) => {
-                self.latest.insert(m.token, m.price);
                 self.marks.insert(m.token, e);
             }
             _ => self.events.push(e),

@@ -216,6 +216,16 @@ impl<'a> LiveExecutor<'a> {
         self.cancel_resting(now, |r| r.intent.kind != IntentKind::StopLoss).await
     }
 
+    /// Cancels the resting entries of `token`: an exit aborts them, so the
+    /// monitor and a strategy (a rebalance leg on the book) never act on one
+    /// position at once (seed 002 phase 5; strategy-rules §13.2).
+    pub async fn cancel_entries_of(&self, token: dataflows::model::Token, now: TimeMs) -> Result<usize, LiveError> {
+        self.cancel_resting(now, |r| {
+            r.intent.token == token && matches!(r.intent.kind, IntentKind::Open | IntentKind::Increase)
+        })
+        .await
+    }
+
     /// Cancels the resting stops of `token` but `keep`: all of them when its
     /// position is gone, the older ones when a new stop replaced them (a
     /// position has exactly one stop on the venue).

@@ -424,9 +424,36 @@ impl Venue for PaperVenue {
             if self.knows(intent.id) {
                 continue;
             }
+            if matches!(intent.kind, IntentKind::Close | IntentKind::Decrease) {
+                // An exit aborts the position's entries resting on the book
+                // (the monitor and a rebalance leg never act on it at once).
+                let entries: Vec<IntentId> = self
+                    .resting
+                    .iter()
+                    .filter(|(_, o)| {
+                        o.token == intent.token && matches!(o.kind, IntentKind::Open | IntentKind::Increase)
+                    })
+                    .map(|(id, _)| *id)
+                    .collect();
+                for id in entries {
+                    self.resting.remove(&id);
+                    self.finish(id, Outcome::Cancelled, Some(intent.time_ms));
+                }
+            }
             if intent.kind == IntentKind::StopLoss {
                 // A protective stop rests from its decision; it acts only on a
-                // position it can reduce.
+                // position it can reduce. It replaces the position's older
+                // stop (one stop per position, as on the venue).
+                let older: Vec<IntentId> = self
+                    .resting
+                    .iter()
+                    .filter(|(_, o)| o.kind == IntentKind::StopLoss && o.token == intent.token)
+                    .map(|(id, _)| *id)
+                    .collect();
+                for id in older {
+                    self.resting.remove(&id);
+                    self.finish(id, Outcome::Cancelled, Some(intent.time_ms));
+                }
                 self.resting.insert(intent.id, intent.clone());
                 continue;
             }
@@ -775,6 +802,50 @@ mod tests {
         assert_eq!(v.executions()[&guard2.id].outcome, Outcome::Expired);
         v.observe(&mark(T + 700_000, "50"));
         assert!(v.triggered.is_empty(), "nothing rests any more");
+    }
+
+    #[test]
+    fn an_exit_aborts_the_positions_resting_entries() {
+        let mut v = venue();
+        run(&mut v, T);
+        v.submit(T, &[intent(IntentKind::Open, Side::Buy, 10, market(), T)]);
+        run(&mut v, T + 60_000);
+        let below = OrderType::Limit { price: Price::from_int(90), tif: TimeInForce::Gtc };
+        let leg = intent(IntentKind::Increase, Side::Buy, 10, below, T + 100_000);
+        v.submit(T + 100_000, std::slice::from_ref(&leg));
+        run(&mut v, T + 160_000);
+        assert_eq!(v.executions()[&leg.id].outcome, Outcome::Open, "the leg rests on the book");
+        v.submit(T + 200_000, &[intent(IntentKind::Close, Side::Sell, 10, market(), T + 200_000)]);
+        assert_eq!(v.executions()[&leg.id].outcome, Outcome::Cancelled);
+        run(&mut v, T + 300_000);
+        v.observe(&mark(T + 310_000, "89"));
+        run(&mut v, T + 310_000);
+        assert!(v.positions.is_empty(), "the aborted leg never fills: {:?}", v.positions);
+    }
+
+    #[test]
+    fn a_newer_stop_replaces_the_positions_older_one() {
+        let mut v = venue();
+        run(&mut v, T);
+        let open = intent(IntentKind::Open, Side::Buy, 10, market(), T);
+        let stop = |px: i64, t| {
+            intent(
+                IntentKind::StopLoss,
+                Side::Sell,
+                10,
+                OrderType::StopMarket { trigger_price: Price::from_int(px) },
+                t,
+            )
+        };
+        let (first, moved) = (stop(90, T), stop(97, T + 100_000));
+        v.submit(T, &[open, first.clone()]);
+        run(&mut v, T + 60_000);
+        v.submit(T + 100_000, std::slice::from_ref(&moved));
+        assert_eq!(v.executions()[&first.id].outcome, Outcome::Cancelled);
+        v.observe(&mark(T + 200_000, "96"));
+        run(&mut v, T + 200_000);
+        assert_eq!(v.executions()[&moved.id].outcome, Outcome::Filled, "the moved stop acts at its own level");
+        assert!(v.positions.is_empty());
     }
 
     #[test]

@@ -136,6 +136,16 @@ impl Monitor {
         Ok(())
     }
 
+    /// The level the position is stopped out at: the tighter of the hard
+    /// stop and the trailing stop (what the venue's protective stop rests at).
+    pub fn protective_stop(&self, cfg: &ExitsConfig) -> Result<Price, NumError> {
+        let hard = stop_price(self.entry, self.side, cfg)?;
+        Ok(match self.side {
+            PositionSide::Long => hard.max(self.trail),
+            PositionSide::Short => hard.min(self.trail),
+        })
+    }
+
     /// Unrealised gain in percent (inverted for shorts).
     pub fn gain_percent(&self, mark: Price) -> Result<Ratio, NumError> {
         let d = match self.side {

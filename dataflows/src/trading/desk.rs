@@ -3,8 +3,17 @@
 //! deferred entry checks, exit monitors, cooldowns, intents in flight), and at
 //! each completed time runs, in order: the exits, the consensus gate, the
 //! entry copy, the index rebalance — then sends every candidate through the
-//! risk module, which alone makes intents. Plain Rust: the dataflow operator
-//! drives it, and so does the reference recomputation in the tests.
+//! risk module, which alone makes intents, and last keeps each position's
+//! protective stop on the venue in step with it. Plain Rust: the dataflow
+//! operator drives it, and so does the reference recomputation in the tests.
+//!
+//! Monitoring and rebalancing never act on one position at once (seed 002
+//! phase 5): the monitor runs first in every step, and the first exit of a
+//! position wins — a rebalance leg for it is skipped (`SKIP_EXIT_IN_FLIGHT`)
+//! while the exit is on its way, and the executors cancel the position's
+//! entries still resting on the book when the exit goes out. Instead of the
+//! prototype's lock (monitoring paused during a rebalance), a stop always
+//! wins: pausing it could leave a falling position unprotected.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -275,7 +284,21 @@ pub struct Desk {
     /// Our account's peak and day start: the drawdown and daily-loss breakers.
     breakers: Breakers,
     last_rebalance: Option<TimeMs>,
+    /// The protective stop each position has on the venue (the last one sent).
+    venue_stops: BTreeMap<Token, VenueStop>,
 }
+
+/// A protective stop as sent: it covers `size` of a `side` position from `trigger`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct VenueStop {
+    side: PositionSide,
+    trigger: Price,
+    size: crate::model::Size,
+}
+
+/// The least a stop is moved by (a fraction of its trigger, in basis points):
+/// a trailing stop that ratchets every tick would cost two actions a tick.
+const STOP_MOVE_MIN_BPS: i64 = 50;
 
 /// How far back the Add rule looks for the trader's Open (seed 001's 24 h).
 const OPEN_LOOKBACK_MS: u64 = 24 * HOUR_MS;
@@ -301,6 +324,7 @@ impl Desk {
             unsellable: BTreeMap::new(),
             breakers: Breakers::default(),
             last_rebalance: None,
+            venue_stops: BTreeMap::new(),
         }
     }
 
@@ -342,6 +366,7 @@ impl Desk {
             self.index(now, &mut out, &mut candidates);
         }
         self.risk(t, now, candidates, &mut out);
+        self.protect(t, &mut out);
         out
     }
 
@@ -1005,7 +1030,13 @@ impl Desk {
                 attribution: attribution.clone(),
             });
             // The protective stop that rests on the venue once the entry fills.
-            if let Ok(stop) = stop_price(price, side, &self.params.exits) {
+            // An increase's stop is the whole position's, sent by `protect`
+            // once the increase shows in our position (the old one covers
+            // the rest meanwhile).
+            if kind == IntentKind::Open
+                && let Ok(stop) = stop_price(price, side, &self.params.exits)
+            {
+                self.venue_stops.insert(token, VenueStop { side, trigger: stop, size });
                 out.intents.push(OrderIntent {
                     id: IntentId::derive(strategy, token, t, IntentKind::StopLoss),
                     time_ms: t,
@@ -1030,6 +1061,67 @@ impl Desk {
         }
     }
 
+    /// Keeps one protective stop per position on the venue, covering the
+    /// whole position at the monitor's level (strategy-rules §10.1, §13.1):
+    /// re-sent when the position's size or side changes (an increase filled,
+    /// a partial exit) and when the level tightens by at least
+    /// [`STOP_MOVE_MIN_BPS`] (the trailing stop ratcheted). The executor
+    /// replaces the position's older stop with the newer one.
+    fn protect(&mut self, t: TimeMs, out: &mut Output) {
+        let in_flight = &self.in_flight;
+        let own = &self.world.own;
+        self.venue_stops.retain(|token, _| own.contains_key(token) || in_flight.contains_key(token));
+        let positions: Vec<OwnPosition> = self.world.own.values().copied().collect();
+        for p in positions {
+            let Some(side) = p.side() else { continue };
+            if self.exits_sent.contains_key(&p.token) || self.unsellable.contains_key(&p.token) {
+                continue;
+            }
+            let (Some(m), Some(price)) = (self.monitors.get(&p.token), self.world.marks.get(&p.token).copied()) else {
+                continue;
+            };
+            let Ok(level) = m.protective_stop(&self.params.exits) else { continue };
+            // A level the price has already crossed is the monitor's to act
+            // on (or the price is stale): a stop there would fire at once.
+            let below = match side {
+                PositionSide::Long => level < price,
+                PositionSide::Short => level > price,
+            };
+            if !below {
+                continue;
+            }
+            let size = p.size.abs();
+            if let Some(old) = self.venue_stops.get(&p.token)
+                && old.side == side
+                && old.size == size
+                && !moved_enough(side, old.trigger, level)
+            {
+                continue;
+            }
+            self.venue_stops.insert(p.token, VenueStop { side, trigger: level, size });
+            let strategy = p.origin.strategy;
+            out.intents.push(OrderIntent {
+                id: IntentId::derive(strategy, p.token, t, IntentKind::StopLoss),
+                time_ms: t,
+                strategy,
+                token: p.token,
+                kind: IntentKind::StopLoss,
+                side: Side::opening(side).opposite(),
+                size,
+                price,
+                order_type: OrderType::StopMarket { trigger_price: level },
+                reduce_only: true,
+                leverage: p.leverage,
+                reason: "stop_loss".into(),
+                attribution: p
+                    .origin
+                    .wallet
+                    .map(|w| vec![Attribution { wallet: w, cluster: None, weight: Ratio::ONE }])
+                    .unwrap_or_default(),
+            });
+        }
+    }
+
     /// How long an intent counts as in flight: the limit timeout and one poll.
     fn retry_ms(&self) -> u64 {
         (self.params.execution.limit_order_timeout_secs + self.params.execution.fill_poll_interval_secs) * SECOND_MS
@@ -1046,6 +1138,23 @@ fn exit_candidate(p: &OwnPosition, side: PositionSide, e: &Exit) -> Candidate {
         reason: e.reason.code(),
         stop_out: e.reason.is_stop_out(),
     }
+}
+
+/// Whether `level` is tighter than the resting `trigger` by at least
+/// [`STOP_MOVE_MIN_BPS`] of it (a stop is only ever tightened).
+fn moved_enough(side: PositionSide, trigger: Price, level: Price) -> bool {
+    let Ok(step) = trigger.fixed().checked_mul_div(
+        Fixed::from_int(STOP_MOVE_MIN_BPS),
+        Fixed::from_int(10_000),
+        crate::model::Rounding::HalfEven,
+    ) else {
+        return false;
+    };
+    let gap = match side {
+        PositionSide::Long => level.fixed().checked_sub(trigger.fixed()),
+        PositionSide::Short => trigger.fixed().checked_sub(level.fixed()),
+    };
+    gap.is_ok_and(|g| g >= step)
 }
 
 /// A limit `offset / scale` away from `price`: above for a buy, below for a sell.
