@@ -21,8 +21,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use connectors::position;
 use dataflows::feed::Input;
 use dataflows::model::{
-    Fixed, FundingRate, IntentId, IntentKind, OrderIntent, OrderType, Origin, OwnPosition, Price, Ratio, Rounding,
-    Side, Size, TimeInForce, TimeMs, Token, Usd,
+    Fixed, FundingRate, Halt, IntentId, IntentKind, OrderIntent, OrderType, Origin, OwnPosition, Price, Ratio,
+    Rounding, Side, Size, TimeInForce, TimeMs, Token, Usd,
 };
 use dataflows::replay::Venue;
 use serde::{Deserialize, Serialize};
@@ -370,6 +370,21 @@ impl PaperVenue {
 
     /// Funding on our position in the rate's token, at its mark: a positive
     /// rate makes longs pay shorts (`payment = size × mark × rate`).
+    /// Cancels the Open/Increase orders resting on the book in the tokens
+    /// `which` selects; stops and exits stay.
+    fn cancel_entries(&mut self, which: impl Fn(&Token) -> bool, at: TimeMs) {
+        let entries: Vec<IntentId> = self
+            .resting
+            .iter()
+            .filter(|(_, o)| which(&o.token) && matches!(o.kind, IntentKind::Open | IntentKind::Increase))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in entries {
+            self.resting.remove(&id);
+            self.finish(id, Outcome::Cancelled, Some(at));
+        }
+    }
+
     fn charge_funding(&mut self, f: &FundingRate) {
         let Some(h) = self.positions.get(&f.token) else { return };
         let mark = self.marks.get(&f.token).copied().unwrap_or(h.entry);
@@ -404,6 +419,11 @@ impl PaperVenue {
 
 impl Venue for PaperVenue {
     fn observe(&mut self, input: &Input) {
+        // The kill switch cancels every entry resting on the book (stops stay),
+        // as the live daemon does on the venue.
+        if let Input::Halt { time_ms, halt: Halt::KillSwitch, active: true } = input {
+            self.cancel_entries(|_| true, *time_ms);
+        }
         if let Input::Funding(f) = input {
             self.charge_funding(f);
         }
@@ -427,18 +447,7 @@ impl Venue for PaperVenue {
             if matches!(intent.kind, IntentKind::Close | IntentKind::Decrease) {
                 // An exit aborts the position's entries resting on the book
                 // (the monitor and a rebalance leg never act on it at once).
-                let entries: Vec<IntentId> = self
-                    .resting
-                    .iter()
-                    .filter(|(_, o)| {
-                        o.token == intent.token && matches!(o.kind, IntentKind::Open | IntentKind::Increase)
-                    })
-                    .map(|(id, _)| *id)
-                    .collect();
-                for id in entries {
-                    self.resting.remove(&id);
-                    self.finish(id, Outcome::Cancelled, Some(intent.time_ms));
-                }
+                self.cancel_entries(|t| *t == intent.token, intent.time_ms);
             }
             if intent.kind == IntentKind::StopLoss {
                 // A protective stop rests from its decision; it acts only on a
@@ -821,6 +830,31 @@ mod tests {
         v.observe(&mark(T + 310_000, "89"));
         run(&mut v, T + 310_000);
         assert!(v.positions.is_empty(), "the aborted leg never fills: {:?}", v.positions);
+    }
+
+    #[test]
+    fn the_kill_switch_cancels_resting_entries_and_keeps_the_stops() {
+        let mut v = venue();
+        run(&mut v, T);
+        let open = intent(IntentKind::Open, Side::Buy, 10, market(), T);
+        let trigger = OrderType::StopMarket { trigger_price: Price::from_int(80) };
+        let stop = intent(IntentKind::StopLoss, Side::Sell, 10, trigger, T);
+        v.submit(T, &[open, stop.clone()]);
+        run(&mut v, T + 60_000);
+        let below = OrderType::Limit { price: Price::from_int(90), tif: TimeInForce::Gtc };
+        let leg = intent(IntentKind::Increase, Side::Buy, 10, below.clone(), T + 100_000);
+        let eth = Token::parse("ETH").unwrap();
+        let other = OrderIntent { token: eth, ..intent(IntentKind::Open, Side::Buy, 1, below, T + 100_000) };
+        v.submit(T + 100_000, &[leg.clone(), other.clone()]);
+        run(&mut v, T + 160_000);
+        assert_eq!(v.executions()[&leg.id].outcome, Outcome::Open, "the leg rests on the book");
+        v.observe(&Input::Halt { time_ms: T + 200_000, halt: Halt::KillSwitch, active: true });
+        assert_eq!(v.executions()[&leg.id].outcome, Outcome::Cancelled);
+        assert_eq!(v.executions()[&other.id].outcome, Outcome::Cancelled);
+        assert_eq!(v.executions()[&stop.id].outcome, Outcome::Open, "the stop still protects the position");
+        v.observe(&mark(T + 300_000, "79"));
+        run(&mut v, T + 400_000);
+        assert!(v.positions.is_empty(), "the stop closed the position: {:?}", v.positions);
     }
 
     #[test]
