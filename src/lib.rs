@@ -12,5 +12,6 @@ pub mod decimal;
 pub mod executor;
 pub mod ingest;
 pub mod logging;
+pub mod report;
 pub mod run_identity;
 pub mod store;

@@ -42,6 +42,7 @@ fn backfill_is_identical_for_any_worker_count_and_finds_the_copy_clusters() {
         "cluster_pairs.jsonl",
         "signals.jsonl",
         "orders.jsonl",
+        "equity.csv",
         "report.json",
     ] {
         let (a, b) = (std::fs::read(one.join(name)).unwrap(), std::fs::read(two.join(name)).unwrap());
@@ -50,6 +51,7 @@ fn backfill_is_identical_for_any_worker_count_and_finds_the_copy_clusters() {
     }
     let a = std::fs::read(one.join("clusters.jsonl")).unwrap();
     strategies_decide_within_caps(&one);
+    the_equity_curve_and_its_figures(&one);
 
     // `--strategy` narrows the run to the named strategies.
     let only = dir.path().join("entry-only");
@@ -120,6 +122,45 @@ fn backfill_is_identical_for_any_worker_count_and_finds_the_copy_clusters() {
         }
     }
     assert_eq!(found.len(), followers.len(), "followers found with their leader: {found:?} of {followers:?}");
+}
+
+/// `equity.csv` starts at the start capital and runs forward in time; the
+/// report's figures are numbers or n/a with a reason (never NaN), and each
+/// strategy's closed trades are no more than its filled orders.
+fn the_equity_curve_and_its_figures(out: &std::path::Path) {
+    let text = std::fs::read_to_string(out.join("equity.csv")).unwrap();
+    let rows: Vec<(u64, f64)> = text
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0].parse().unwrap(), f[2].parse().unwrap())
+        })
+        .collect();
+    assert!(rows.len() > 2, "{text}");
+    assert_eq!(rows[0].1, 100_000.0, "the curve starts at the start capital");
+    assert!(rows.windows(2).all(|w| w[0].0 < w[1].0), "equity.csv is not in time order");
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    let equity = &report["paper"]["equity"];
+    let last = rows.last().unwrap().1;
+    let total = equity["total_return"].as_f64().unwrap();
+    assert!((total - (last / 100_000.0 - 1.0)).abs() < 1e-9, "total return {total} vs the curve's {last}");
+    let dd = &equity["max_drawdown"];
+    assert!(dd.as_f64().is_some_and(|d| (0.0..1.0).contains(&d)), "{dd}");
+    let text = serde_json::to_string(&report).unwrap();
+    assert!(!text.contains("NaN") && !text.contains("null"), "{text}");
+    for (name, s) in report["strategies"].as_object().unwrap() {
+        let filled = s["intents_by_outcome"]["filled"].as_u64().unwrap_or(0)
+            + s["intents_by_outcome"]["partially_filled"].as_u64().unwrap_or(0);
+        let trades = s["trades"]["trades"].as_u64().unwrap();
+        assert!(trades <= filled, "{name}: {trades} trades from {filled} fills");
+        let wr = &s["trades"]["win_rate"];
+        assert!(
+            wr.as_f64().is_some_and(|w| (0.0..=1.0).contains(&w))
+                || wr.as_str().is_some_and(|x| x.starts_with("n/a: ")),
+            "{wr}"
+        );
+    }
 }
 
 /// Every strategy decided and ordered; the report counts what the files hold;

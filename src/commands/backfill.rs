@@ -6,8 +6,10 @@
 //! ineligible), `tiers.jsonl`, `clusters.jsonl`, `cluster_pairs.jsonl` (the
 //! overlaps behind them) and `allocations.jsonl`. Trading: `signals.jsonl`
 //! (every decision with its gate and numbers), `orders.jsonl` (every intent
-//! that passed the risk module, with the paper executor's outcome and fill)
-//! and `report.json` (counts per strategy and gate).
+//! that passed the risk module, with the paper executor's outcome and fill),
+//! `equity.csv` (the paper account's value as it reported it) and
+//! `report.json` (counts per strategy and gate, each strategy's closed-trade
+//! figures, the account's return and risk — `report::stats`).
 //!
 //! Fill assumptions of this replay: a trade's price is also the token's mark
 //! at that time (beside the dataset's own marks and candles); our account
@@ -32,6 +34,8 @@ use serde_json::{Value, json};
 use crate::config::Config;
 use crate::executor::paper::{Execution, Outcome, PaperVenue};
 use crate::ingest::{Event, history};
+use crate::report::equity::Recording;
+use crate::report::{stats, trades};
 
 /// The strategies to run: those named (each must exist), else the config's.
 fn strategies(config: &Config, named: &[String]) -> anyhow::Result<Vec<Strategy>> {
@@ -89,23 +93,25 @@ pub fn run(config: &Config, input: &Path, out: &Path, workers: usize, named: &[S
     // The paper executor fills the intents and reports our account, from
     // the start capital at the first event on.
     let first = inputs.iter().map(Input::time).min().unwrap_or(0);
-    let venue = Arc::new(Mutex::new(PaperVenue::new(
+    let venue = Arc::new(Mutex::new(Recording::new(PaperVenue::new(
         config.simulation.clone(),
         config.execution.limit_order_timeout_secs,
         config.backtest.start_capital_usd,
         first,
-    )));
+    ))));
     let params = params(config, enabled.clone());
     let shared: SharedVenue = venue.clone();
     let outputs = replay_with(&inputs, workers, &params, Some(shared)).map_err(anyhow::Error::msg)?;
-    let (executions, paper) = {
-        let v = venue.lock().map_err(|_| anyhow::anyhow!("the paper executor panicked"))?;
+    let (executions, paper, equity) = {
+        let r = venue.lock().map_err(|_| anyhow::anyhow!("the paper executor panicked"))?;
+        let v = &r.venue;
         let paper = json!({
             "start_capital_usd": config.backtest.start_capital_usd,
             "final_account_value_usd": v.account_value(),
             "funding_paid_usd": v.funding_paid(),
+            "equity": stats::equity(&r.curve()),
         });
-        (v.executions(), paper)
+        (v.executions(), paper, r.equity.clone())
     };
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let counts = [
@@ -125,6 +131,7 @@ pub fn run(config: &Config, input: &Path, out: &Path, workers: usize, named: &[S
             |w| json!({ "raw": w.raw, "capped": w.capped, "final": w.final_weight }),
         )?,
     ];
+    write_equity(&out.join("equity.csv"), &equity)?;
     write_lines(&out.join("signals.jsonl"), outputs.signals.iter().map(signal_json))?;
     write_lines(&out.join("orders.jsonl"), outputs.intents.iter().map(|i| intent_json(i, executions.get(&i.id))))?;
     let mut report = report(config, &enabled, &outputs.signals, &outputs.intents, &executions, inputs.len())?;
@@ -195,8 +202,31 @@ pub fn intent_json(i: &OrderIntent, execution: Option<&Execution>) -> Value {
     })
 }
 
+/// A strategy's fills, in fill time order. (The paper account nets every
+/// strategy's position in a token; a fill's realised PnL is against that.)
+fn legs(intents: &[OrderIntent], executions: &BTreeMap<IntentId, Execution>, s: Strategy) -> Vec<trades::Leg> {
+    let mut legs: Vec<trades::Leg> = intents
+        .iter()
+        .filter(|i| i.strategy == s)
+        .filter_map(|i| {
+            let e = executions.get(&i.id)?;
+            let time_ms = e.time_ms.filter(|_| e.size.is_positive())?;
+            Some(trades::Leg {
+                token: i.token,
+                time_ms,
+                side: i.side,
+                size: e.size,
+                closed_pnl: e.closed_pnl,
+                fee: e.fee,
+            })
+        })
+        .collect();
+    legs.sort_by_key(|l| l.time_ms);
+    legs
+}
+
 /// The minimal report: per strategy, its signal and intent counts and the
-/// signals per gate; the config hash and version.
+/// signals per gate, its closed trades' figures; the config hash and version.
 fn report(
     config: &Config,
     enabled: &[Strategy],
@@ -216,6 +246,8 @@ fn report(
             let o = executions.get(&i.id).map(|e| e.outcome).unwrap_or(Outcome::Open);
             *outcomes.entry(json!(o).as_str().unwrap_or_default().to_string()).or_default() += 1;
         }
+        let (closed, open) = trades::round_trips(&legs(intents, executions, *s))?;
+        let closed_trades: Vec<stats::ClosedTrade> = closed.iter().map(trades::Trade::closed).collect();
         strategies.insert(
             s.name().to_string(),
             json!({
@@ -223,6 +255,8 @@ fn report(
                 "intents": intents.iter().filter(|x| x.strategy == *s).count(),
                 "signals_by_gate": gates,
                 "intents_by_outcome": outcomes,
+                "trades": stats::trades(&closed_trades),
+                "trades_open_at_end": open.len(),
             }),
         );
     }
@@ -233,6 +267,16 @@ fn report(
         "events": events,
         "strategies": strategies,
     }))
+}
+
+/// `equity.csv`: time (ms and UTC) and the paper account's value.
+fn write_equity(path: &Path, equity: &[(dataflows::model::TimeMs, dataflows::model::Usd)]) -> anyhow::Result<()> {
+    let mut text = String::from("time_ms,time_utc,account_value_usd\n");
+    for (t, v) in equity {
+        let utc = chrono::DateTime::from_timestamp_millis(*t as i64).map(|d| d.to_rfc3339()).unwrap_or_default();
+        text.push_str(&format!("{t},{utc},{v}\n"));
+    }
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
 }
 
 pub fn write_lines(path: &Path, lines: impl Iterator<Item = Value>) -> anyhow::Result<()> {
