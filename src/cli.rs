@@ -76,6 +76,13 @@ pub enum Command {
         /// A strategy to run (consensus, entry, index); repeatable. Default: those enabled in the config.
         #[arg(long = "strategy")]
         strategies: Vec<String>,
+        /// Feed only inputs at or after this time (YYYY-MM-DD, RFC 3339 or epoch ms, UTC);
+        /// the scores need their windows of history before the first trade.
+        #[arg(long, value_parser = parse_time)]
+        from: Option<u64>,
+        /// Feed only inputs at or before this time (as `--from`).
+        #[arg(long, value_parser = parse_time)]
+        to: Option<u64>,
     },
     /// The streaming daemon: follows the tracked wallets and trades alongside them (paper by
     /// default), checkpointing to redb so that a restart continues where it stopped.
@@ -205,4 +212,34 @@ pub struct ConfigSource {
     /// Configuration file (TOML); without it, the built-in defaults.
     #[arg(long, short = 'c', env = "MIRRORFLOW_CONFIG")]
     pub config: Option<PathBuf>,
+}
+
+/// A time argument in epoch milliseconds: `YYYY-MM-DD` (00:00 UTC), RFC 3339,
+/// or a number of milliseconds.
+pub fn parse_time(text: &str) -> Result<u64, String> {
+    if let Ok(ms) = text.parse::<u64>() {
+        return Ok(ms);
+    }
+    let ms = if let Ok(d) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        d.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp_millis())
+    } else {
+        chrono::DateTime::parse_from_rfc3339(text).ok().map(|t| t.timestamp_millis())
+    };
+    ms.and_then(|ms| u64::try_from(ms).ok()).ok_or_else(|| {
+        format!("{text:?} is not a time: use YYYY-MM-DD, RFC 3339 or epoch milliseconds (UTC, after 1970)")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_time;
+
+    #[test]
+    fn times_parse_as_dates_rfc3339_or_milliseconds() {
+        assert_eq!(parse_time("2026-01-01"), Ok(1_767_225_600_000));
+        assert_eq!(parse_time("2026-01-01T01:00:00+01:00"), Ok(1_767_225_600_000));
+        assert_eq!(parse_time("1767225600000"), Ok(1_767_225_600_000));
+        assert!(parse_time("1969-12-31").is_err());
+        assert!(parse_time("-5").unwrap_err().contains("is not a time"));
+    }
 }

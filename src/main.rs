@@ -73,9 +73,10 @@ fn run(cli: &Cli, env: &BTreeMap<String, String>) -> anyhow::Result<ExitCode> {
             commands::import::run(path, format.as_deref())?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Backfill { source, input, out, workers, strategies } => {
+        Command::Backfill { source, input, out, workers, strategies, from, to } => {
             let loaded = load_and_init_logging(cli, source.config.as_deref(), env)?;
-            commands::backfill::run(&loaded.config, input, out, *workers, strategies)?;
+            let window = commands::backfill::Window { from: *from, to: *to };
+            commands::backfill::run(&loaded.config, input, out, *workers, strategies, window)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Fetch(args) => {

@@ -43,7 +43,9 @@ fn backfill_is_identical_for_any_worker_count_and_finds_the_copy_clusters() {
         "signals.jsonl",
         "orders.jsonl",
         "equity.csv",
+        "trades.csv",
         "report.json",
+        "report.md",
     ] {
         let (a, b) = (std::fs::read(one.join(name)).unwrap(), std::fs::read(two.join(name)).unwrap());
         assert!(!a.is_empty(), "{name} is empty");
@@ -149,6 +151,19 @@ fn the_equity_curve_and_its_figures(out: &std::path::Path) {
     assert!(dd.as_f64().is_some_and(|d| (0.0..1.0).contains(&d)), "{dd}");
     let text = serde_json::to_string(&report).unwrap();
     assert!(!text.contains("NaN") && !text.contains("null"), "{text}");
+    // The result hash is over the decisions and fills as written.
+    let mut bytes = std::fs::read(out.join("signals.jsonl")).unwrap();
+    bytes.extend(std::fs::read(out.join("orders.jsonl")).unwrap());
+    let hash = hex::encode(dataflows::model::ids::keccak256(&bytes));
+    assert_eq!(report["result_hash"], hash.as_str());
+    // Every closed trade in trades.csv, counted per strategy as in the report.
+    let csv = std::fs::read_to_string(out.join("trades.csv")).unwrap();
+    for (name, s) in report["strategies"].as_object().unwrap() {
+        let rows = csv.lines().skip(1).filter(|l| l.starts_with(&format!("{name},"))).count() as u64;
+        assert_eq!(Some(rows), s["trades"]["trades"].as_u64(), "{name}");
+    }
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("## Fill assumptions") && md.contains(hash.as_str()), "{md}");
     for (name, s) in report["strategies"].as_object().unwrap() {
         let filled = s["intents_by_outcome"]["filled"].as_u64().unwrap_or(0)
             + s["intents_by_outcome"]["partially_filled"].as_u64().unwrap_or(0);
@@ -218,4 +233,27 @@ fn strategies_decide_within_caps(out: &std::path::Path) {
             assert_eq!(o["reduce_only"], true, "{o}");
         }
     }
+}
+
+/// A window that is not a time, or ends before it starts, is refused with
+/// what was wrong (before anything is read).
+#[test]
+fn a_bad_window_is_refused_with_what_was_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_mirrorflow"))
+            .args(["backfill", "--input"])
+            .arg(dir.path())
+            .arg("--out")
+            .arg(dir.path().join("out"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(!o.status.success());
+        String::from_utf8_lossy(&o.stderr).to_string()
+    };
+    let err = run(&["--from", "yesterday"]);
+    assert!(err.contains("\"yesterday\" is not a time"), "{err}");
+    let err = run(&["--from", "2026-01-02", "--to", "2026-01-01"]);
+    assert!(err.contains("--from 1767312000000 is after --to 1767225600000"), "{err}");
 }

@@ -7,9 +7,11 @@
 //! overlaps behind them) and `allocations.jsonl`. Trading: `signals.jsonl`
 //! (every decision with its gate and numbers), `orders.jsonl` (every intent
 //! that passed the risk module, with the paper executor's outcome and fill),
-//! `equity.csv` (the paper account's value as it reported it) and
-//! `report.json` (counts per strategy and gate, each strategy's closed-trade
-//! figures, the account's return and risk — `report::stats`).
+//! `equity.csv` (the paper account's value as it reported it), `trades.csv`
+//! (closed round trips), `report.json` (counts per strategy and gate, each
+//! strategy's closed-trade figures, the account's return and risk —
+//! `report::stats` — and a result hash over signals and orders) and
+//! `report.md` (the same, with the fill assumptions).
 //!
 //! Fill assumptions of this replay: a trade's price is also the token's mark
 //! at that time (beside the dataset's own marks and candles); our account
@@ -35,7 +37,7 @@ use crate::config::Config;
 use crate::executor::paper::{Execution, Outcome, PaperVenue};
 use crate::ingest::{Event, history};
 use crate::report::equity::Recording;
-use crate::report::{stats, trades};
+use crate::report::{files, stats, trades};
 
 /// The strategies to run: those named (each must exist), else the config's.
 fn strategies(config: &Config, named: &[String]) -> anyhow::Result<Vec<Strategy>> {
@@ -69,7 +71,32 @@ pub fn params(config: &Config, enabled: Vec<Strategy>) -> Params {
     }
 }
 
-pub fn run(config: &Config, input: &Path, out: &Path, workers: usize, named: &[String]) -> anyhow::Result<()> {
+/// The times a backfill feeds (inclusive; `None`: unbounded).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Window {
+    pub from: Option<u64>,
+    pub to: Option<u64>,
+}
+
+impl Window {
+    fn contains(&self, t: u64) -> bool {
+        self.from.is_none_or(|f| t >= f) && self.to.is_none_or(|e| t <= e)
+    }
+}
+
+pub fn run(
+    config: &Config,
+    input: &Path,
+    out: &Path,
+    workers: usize,
+    named: &[String],
+    window: Window,
+) -> anyhow::Result<()> {
+    if let (Some(f), Some(t)) = (window.from, window.to)
+        && f > t
+    {
+        bail!("--from {f} is after --to {t}");
+    }
     if let Some(state) = recorded_state(input) {
         return run_recorded(config, &state, out);
     }
@@ -88,31 +115,17 @@ pub fn run(config: &Config, input: &Path, out: &Path, workers: usize, named: &[S
         },
         |_, _| {},
     )?;
-    let inputs: Vec<Input> =
-        history::with_trade_marks(h.events.into_iter().map(|s| s.event)).iter().map(Event::input).collect();
-    // The paper executor fills the intents and reports our account, from
-    // the start capital at the first event on.
-    let first = inputs.iter().map(Input::time).min().unwrap_or(0);
-    let venue = Arc::new(Mutex::new(Recording::new(PaperVenue::new(
-        config.simulation.clone(),
-        config.execution.limit_order_timeout_secs,
-        config.backtest.start_capital_usd,
-        first,
-    ))));
-    let params = params(config, enabled.clone());
-    let shared: SharedVenue = venue.clone();
-    let outputs = replay_with(&inputs, workers, &params, Some(shared)).map_err(anyhow::Error::msg)?;
-    let (executions, paper, equity) = {
-        let r = venue.lock().map_err(|_| anyhow::anyhow!("the paper executor panicked"))?;
-        let v = &r.venue;
-        let paper = json!({
-            "start_capital_usd": config.backtest.start_capital_usd,
-            "final_account_value_usd": v.account_value(),
-            "funding_paid_usd": v.funding_paid(),
-            "equity": stats::equity(&r.curve()),
-        });
-        (v.executions(), paper, r.equity.clone())
-    };
+    let inputs: Vec<Input> = history::with_trade_marks(h.events.into_iter().map(|s| s.event))
+        .iter()
+        .map(Event::input)
+        .filter(|i| window.contains(i.time()))
+        .collect();
+    if inputs.is_empty() {
+        bail!("no input of {} falls in the window {window:?}", input.display());
+    }
+    let fed = Instant::now();
+    let Simulated { outputs, executions, paper, equity } = simulate(config, &inputs, workers, &enabled)?;
+    let replay_secs = fed.elapsed().as_secs_f64();
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let counts = [
         write(out, "scores.jsonl", &outputs.standings, |s| json!({ "standing": s }))?,
@@ -134,11 +147,23 @@ pub fn run(config: &Config, input: &Path, out: &Path, workers: usize, named: &[S
     write_equity(&out.join("equity.csv"), &equity)?;
     write_lines(&out.join("signals.jsonl"), outputs.signals.iter().map(signal_json))?;
     write_lines(&out.join("orders.jsonl"), outputs.intents.iter().map(|i| intent_json(i, executions.get(&i.id))))?;
-    let mut report = report(config, &enabled, &outputs.signals, &outputs.intents, &executions, inputs.len())?;
+    let mut round_trips = BTreeMap::new();
+    for s in &enabled {
+        round_trips.insert(*s, trades::round_trips(&legs(&outputs.intents, &executions, *s))?);
+    }
+    let mut closed: Vec<(Strategy, &trades::Trade)> =
+        round_trips.iter().flat_map(|(s, (c, _))| c.iter().map(move |t| (*s, t))).collect();
+    closed.sort_by_key(|(s, t)| (t.closed_at, *s, t.token));
+    files::write_trades(&out.join("trades.csv"), &closed)?;
+    let mut report = report(config, &outputs.signals, &outputs.intents, &executions, &round_trips, inputs.len())?;
     report["paper"] = paper;
+    report["result_hash"] = json!(files::result_hash(out)?);
     std::fs::write(out.join("report.json"), serde_json::to_string_pretty(&report)? + "\n")
         .with_context(|| format!("cannot write {}", out.join("report.json").display()))?;
-    println!("events: {}", inputs.len());
+    std::fs::write(out.join("report.md"), files::markdown(&report, &assumptions(config)))
+        .with_context(|| format!("cannot write {}", out.join("report.md").display()))?;
+    let rate = inputs.len() as f64 / replay_secs.max(1e-9);
+    println!("events: {} ({rate:.0} events/s through the brain and the paper executor)", inputs.len());
     for (name, n) in ["score", "tier", "cluster", "cluster pair", "allocation"].iter().zip(counts) {
         println!("{name} changes: {n}");
     }
@@ -150,6 +175,40 @@ pub fn run(config: &Config, input: &Path, out: &Path, workers: usize, named: &[S
     println!("out: {}", out.display());
     println!("took {:.1} s with {workers} worker(s)", started.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// What a backfill decided and what the paper executor made of it.
+pub struct Simulated {
+    pub outputs: dataflows::replay::Outputs,
+    pub executions: BTreeMap<IntentId, Execution>,
+    /// The paper account's summary for report.json.
+    pub paper: Value,
+    pub equity: Vec<(dataflows::model::TimeMs, dataflows::model::Usd)>,
+}
+
+/// Replays `inputs` through the brain with the `enabled` strategies, the paper
+/// executor filling the intents and reporting our account from the start
+/// capital at the first event on.
+pub fn simulate(config: &Config, inputs: &[Input], workers: usize, enabled: &[Strategy]) -> anyhow::Result<Simulated> {
+    let first = inputs.iter().map(Input::time).min().unwrap_or(0);
+    let venue = Arc::new(Mutex::new(Recording::new(PaperVenue::new(
+        config.simulation.clone(),
+        config.execution.limit_order_timeout_secs,
+        config.backtest.start_capital_usd,
+        first,
+    ))));
+    let params = params(config, enabled.to_vec());
+    let shared: SharedVenue = venue.clone();
+    let outputs = replay_with(inputs, workers, &params, Some(shared)).map_err(anyhow::Error::msg)?;
+    let r = venue.lock().map_err(|_| anyhow::anyhow!("the paper executor panicked"))?;
+    let v = &r.venue;
+    let paper = json!({
+        "start_capital_usd": config.backtest.start_capital_usd,
+        "final_account_value_usd": v.account_value(),
+        "funding_paid_usd": v.funding_paid(),
+        "equity": stats::equity(&r.curve()),
+    });
+    Ok(Simulated { outputs, executions: v.executions(), paper, equity: r.equity.clone() })
 }
 
 /// A signal as one JSON line: its numbers as an object.
@@ -229,14 +288,14 @@ fn legs(intents: &[OrderIntent], executions: &BTreeMap<IntentId, Execution>, s: 
 /// signals per gate, its closed trades' figures; the config hash and version.
 fn report(
     config: &Config,
-    enabled: &[Strategy],
     signals: &[Signal],
     intents: &[OrderIntent],
     executions: &BTreeMap<IntentId, Execution>,
+    round_trips: &BTreeMap<Strategy, (Vec<trades::Trade>, Vec<trades::Trade>)>,
     events: usize,
 ) -> anyhow::Result<Value> {
     let mut strategies = serde_json::Map::new();
-    for s in enabled {
+    for (s, (closed, open)) in round_trips {
         let mut gates: BTreeMap<&str, u64> = BTreeMap::new();
         for x in signals.iter().filter(|x| x.strategy == *s) {
             *gates.entry(x.gate.as_str()).or_default() += 1;
@@ -246,7 +305,6 @@ fn report(
             let o = executions.get(&i.id).map(|e| e.outcome).unwrap_or(Outcome::Open);
             *outcomes.entry(json!(o).as_str().unwrap_or_default().to_string()).or_default() += 1;
         }
-        let (closed, open) = trades::round_trips(&legs(intents, executions, *s))?;
         let closed_trades: Vec<stats::ClosedTrade> = closed.iter().map(trades::Trade::closed).collect();
         strategies.insert(
             s.name().to_string(),
@@ -267,6 +325,29 @@ fn report(
         "events": events,
         "strategies": strategies,
     }))
+}
+
+/// What the paper executor assumed, printed beside the results.
+fn assumptions(config: &Config) -> Vec<String> {
+    let sim = &config.simulation;
+    let slippage: Vec<String> = sim.slippage_percent.entries().map(|(t, p)| format!("{t} {p} %")).collect();
+    vec![
+        format!("starting capital ${}, no positions", config.backtest.start_capital_usd),
+        format!("signal to order latency uniform in {}–{} ms", sim.latency_min_ms, sim.latency_max_ms),
+        format!("adverse slippage {} × (1 + size / $100k × {})", slippage.join(", "), sim.size_factor_per_100k),
+        format!("fee {} % of notional", sim.fee_percent),
+        format!(
+            "limit orders: {} missed, {} partially filled ({}–{} of the size); cancelled after {} s",
+            sim.limit_miss_rate,
+            sim.partial_fill_rate,
+            sim.partial_fill_min,
+            sim.partial_fill_max,
+            config.execution.limit_order_timeout_secs
+        ),
+        "funding charged hourly at the mark; orders under $10 are not sent".into(),
+        "trade prices stand in for marks beside the dataset's own; fills at the mark ± slippage".into(),
+        format!("every draw a function of seed {} and the intent id", sim.seed),
+    ]
 }
 
 /// `equity.csv`: time (ms and UTC) and the paper account's value.

@@ -2,5 +2,6 @@
 //! closed trades, and the round trips the trades are made of.
 
 pub mod equity;
+pub mod files;
 pub mod stats;
 pub mod trades;
