@@ -366,16 +366,15 @@ async fn the_daemon_rides_out_venue_faults_without_entering_on_stale_prices() {
     v.stop().await;
 }
 
-/// One run of the live daemon over `steps` hours of a stepped venue; at the
-/// steps in `kills` it is killed with SIGKILL (before or after catching up,
-/// alternately) and restarted. Returns the venue (for its audit and our
-/// account) and the journal's intents by id with their final states.
-/// What a stepped run ended with: the venue, every intent and its state, the
-/// restarts, and the daily refreshes (the tracked set and every leaderboard
-/// input's stamp and wallet).
+/// What a stepped run ended with: the venue, every intent with its state and
+/// size, the restarts, the daily refreshes (the tracked set and every
+/// leaderboard input's stamp and wallet), and the logged tracked fills' keys.
 type SteppedRun = (RunningVenue, BTreeMap<String, String>, usize, Refreshes, BTreeSet<String>);
 type Refreshes = (Tracked, Vec<(u64, String)>);
 
+/// One run of the live daemon over `steps` hours of a stepped venue; at the
+/// steps in `kills` it is killed with SIGKILL (before or after catching up,
+/// alternately) and restarted, and once stopped gracefully half-way.
 async fn stepped_run(dir: &Path, steps: u64, kills: &[u64]) -> SteppedRun {
     connectors::install_tls_provider();
     let sim = SimConfig {
