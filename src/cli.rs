@@ -87,6 +87,30 @@ pub enum Command {
     /// The streaming daemon: follows the tracked wallets and trades alongside them (paper by
     /// default), checkpointing to redb so that a restart continues where it stopped.
     Run(RunArgs),
+    /// The simulated venue in-process and the paper daemon against it through the real
+    /// connectors, in accelerated time; then the run directory's report and a summary.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub source: ConfigSource,
+    /// Days of trading after the venue's 90 days of history.
+    #[arg(long, default_value_t = 3)]
+    pub days: u64,
+    /// Seed of the simulated world.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// The run directory (created; the daemon's state goes to its `state/`).
+    #[arg(long, default_value = "demo-run")]
+    pub out: PathBuf,
+    /// Trader wallets in the simulated world.
+    #[arg(long, default_value_t = 120)]
+    pub wallets: usize,
+    /// Perp markets in the simulated world.
+    #[arg(long, default_value_t = 10)]
+    pub tokens: usize,
 }
 
 #[derive(Debug, Args)]

@@ -93,8 +93,18 @@ fn run(cli: &Cli, env: &BTreeMap<String, String>) -> anyhow::Result<ExitCode> {
                     mirrorflow::run_identity::Mode::Paper
                 },
                 state_dir: args.state_dir.clone().unwrap_or_else(|| loaded.config.state.dir.clone()),
+                until: None,
             };
             runtime()?.block_on(mirrorflow::daemon::run(&loaded, &opts))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo(args) => {
+            // The demo's own progress is the display; the daemon's log says only what went wrong.
+            let loaded = config::load(args.source.config.as_deref(), env);
+            let format = cli.log_format.map(LogFormat::from).unwrap_or(LogFormat::Human);
+            logging::init(format, cli.log_level.as_deref().unwrap_or("warn"));
+            let loaded = loaded?;
+            runtime()?.block_on(commands::demo::run(args, &loaded))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Sim(SimCommand::Export(args)) => {

@@ -46,6 +46,7 @@ fn backfill_is_identical_for_any_worker_count_and_finds_the_copy_clusters() {
         "trades.csv",
         "report.json",
         "report.md",
+        "equity.svg",
     ] {
         let (a, b) = (std::fs::read(one.join(name)).unwrap(), std::fs::read(two.join(name)).unwrap());
         assert!(!a.is_empty(), "{name} is empty");
@@ -126,29 +127,50 @@ fn backfill_is_identical_for_any_worker_count_and_finds_the_copy_clusters() {
     assert_eq!(found.len(), followers.len(), "followers found with their leader: {found:?} of {followers:?}");
 }
 
-/// `equity.csv` starts at the start capital and runs forward in time; the
-/// report's figures are numbers or n/a with a reason (never NaN), and each
-/// strategy's closed trades are no more than its filled orders.
+/// `equity.csv` has one curve per strategy's account, each starting at the
+/// start capital and running forward in time; each account's figures agree
+/// with its curve; every metric is a number or n/a with a reason (never NaN);
+/// each strategy is compared with buy-and-hold BTC and its lagged-signal null.
 fn the_equity_curve_and_its_figures(out: &std::path::Path) {
     let text = std::fs::read_to_string(out.join("equity.csv")).unwrap();
-    let rows: Vec<(u64, f64)> = text
-        .lines()
-        .skip(1)
-        .map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
-            (f[0].parse().unwrap(), f[2].parse().unwrap())
-        })
-        .collect();
-    assert!(rows.len() > 2, "{text}");
-    assert_eq!(rows[0].1, 100_000.0, "the curve starts at the start capital");
-    assert!(rows.windows(2).all(|w| w[0].0 < w[1].0), "equity.csv is not in time order");
+    assert!(text.starts_with("account,time_ms,time_utc,account_value_usd\n"), "{text}");
+    let mut curves: BTreeMap<String, Vec<(u64, f64)>> = BTreeMap::new();
+    for l in text.lines().skip(1) {
+        let f: Vec<&str> = l.split(',').collect();
+        curves.entry(f[0].to_string()).or_default().push((f[1].parse().unwrap(), f[3].parse().unwrap()));
+    }
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
-    let equity = &report["paper"]["equity"];
-    let last = rows.last().unwrap().1;
-    let total = equity["total_return"].as_f64().unwrap();
-    assert!((total - (last / 100_000.0 - 1.0)).abs() < 1e-9, "total return {total} vs the curve's {last}");
-    let dd = &equity["max_drawdown"];
-    assert!(dd.as_f64().is_some_and(|d| (0.0..1.0).contains(&d)), "{dd}");
+    let names: Vec<&String> = report["strategies"].as_object().unwrap().keys().collect();
+    assert_eq!(curves.keys().collect::<Vec<_>>(), names, "one account per strategy");
+    for (name, rows) in &curves {
+        assert!(rows.len() > 2, "{name}: {rows:?}");
+        assert_eq!(rows[0].1, 100_000.0, "{name}: the curve starts at the start capital");
+        assert!(rows.windows(2).all(|w| w[0].0 < w[1].0), "{name}: not in time order");
+        let account = &report["strategies"][name]["account"];
+        assert_eq!(account, &report["account"][name], "{name}");
+        let last = rows.last().unwrap().1;
+        let total = account["equity"]["total_return"].as_f64().unwrap();
+        assert!((total - (last / 100_000.0 - 1.0)).abs() < 1e-9, "{name}: total return {total} vs the curve's {last}");
+        let dd = &account["equity"]["max_drawdown"];
+        assert!(dd.as_f64().is_some_and(|d| (0.0..1.0).contains(&d)), "{dd}");
+        let gross = account["exposure"]["max_gross"].as_f64().unwrap();
+        // The total exposure cap is 50 % of the account, with room for the marks moving after entry.
+        assert!(gross > 0.0 && gross <= 0.5 * 1.25, "{name}: gross exposure {gross} beyond the total cap");
+        let benchmarks: Vec<&str> = report["strategies"][name]["comparisons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["benchmark"].as_str().unwrap())
+            .collect();
+        assert_eq!(benchmarks, ["BTC buy-and-hold", "lagged signals (+24 h)"], "{name}");
+        let execution = &report["strategies"][name]["execution"];
+        let p50 = execution["signal_to_fill_ms"]["p50"].as_f64().unwrap();
+        assert!((30_000.0..=60_000.0).contains(&p50), "{name}: latency p50 {p50} outside the simulated 30–60 s");
+        assert!(execution["fees_paid_usd"].as_str().unwrap().parse::<f64>().unwrap() > 0.0, "{name}");
+    }
+    assert!(out.join("equity.svg").exists());
+    let svg = std::fs::read_to_string(out.join("equity.svg")).unwrap();
+    assert!(svg.contains("<svg") && names.iter().all(|n| svg.contains(n.as_str())), "the chart names every account");
     let text = serde_json::to_string(&report).unwrap();
     assert!(!text.contains("NaN") && !text.contains("null"), "{text}");
     // The result hash is over the decisions and fills as written.

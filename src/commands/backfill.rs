@@ -28,16 +28,17 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use dataflows::feed::Input;
 use dataflows::model::ids::keccak256;
-use dataflows::model::{IntentId, OrderIntent, Signal, Strategy};
+use dataflows::model::{Address, IntentId, OrderIntent, Signal, Strategy, TimeMs, Usd};
 use dataflows::replay::{Change, SharedVenue, replay_with};
 use dataflows::trading::Params;
+use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 
 use crate::config::Config;
 use crate::executor::paper::{Execution, Outcome, PaperVenue};
 use crate::ingest::{Event, history};
-use crate::report::equity::Recording;
-use crate::report::{files, stats, trades};
+use crate::report::equity::{self, Lagged, Recording};
+use crate::report::{allocation, chart, compare, eligibility, figures, files, stats, trades};
 
 /// The strategies to run: those named (each must exist), else the config's.
 fn strategies(config: &Config, named: &[String]) -> anyhow::Result<Vec<Strategy>> {
@@ -124,8 +125,242 @@ pub fn run(
         bail!("no input of {} falls in the window {window:?}", input.display());
     }
     let fed = Instant::now();
-    let Simulated { outputs, executions, paper, equity } = simulate(config, &inputs, workers, &enabled)?;
+    let bar = progress(enabled.len() * 2);
+    let (simulated, nulls) = std::thread::scope(|scope| {
+        let nulls: Vec<_> = enabled
+            .iter()
+            .map(|s| scope.spawn(|| lagged_null(config, &inputs, workers, *s).inspect(|_| bar.inc(1))))
+            .collect();
+        let simulated = simulate_with(config, &inputs, workers, &enabled, || bar.inc(1));
+        let nulls: anyhow::Result<Vec<Account>> = nulls
+            .into_iter()
+            .map(|h| h.join().map_err(|_| anyhow::anyhow!("a lagged-null replay panicked"))?)
+            .collect();
+        (simulated, nulls)
+    });
+    bar.finish_and_clear();
+    let (simulated, nulls) = (simulated?, nulls?);
     let replay_secs = fed.elapsed().as_secs_f64();
+    let run = RunRecord { simulated, enabled: enabled.clone(), events: inputs.len(), separate_accounts: true };
+    let benchmarks = Benchmarks::of(config, &inputs, &run.simulated, &enabled, nulls);
+    let (_, counts) = write_run_dir(config, out, &run, &inputs, &benchmarks)?;
+    let rate = inputs.len() as f64 / replay_secs.max(1e-9);
+    println!(
+        "events: {} ({rate:.0} events/s through the brain and the paper executor, {} replays)",
+        inputs.len(),
+        enabled.len() * 2
+    );
+    for (name, n) in ["score", "tier", "cluster", "cluster pair", "allocation"].iter().zip(counts) {
+        println!("{name} changes: {n}");
+    }
+    let outputs = &run.simulated.outputs;
+    for s in &enabled {
+        let signals = outputs.signals.iter().filter(|x| x.strategy == *s).count();
+        let intents = outputs.intents.iter().filter(|x| x.strategy == *s).count();
+        let account = run.simulated.accounts.iter().find(|a| a.name == s.name());
+        let value = account.map(|a| a.final_value.to_string()).unwrap_or_default();
+        println!("{s}: {signals} signals, {intents} order intents, account {value} USD");
+    }
+    println!("out: {}", out.display());
+    println!("took {:.1} s with {workers} worker(s)", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// A progress bar over the replays (hidden when stderr is not a terminal).
+fn progress(len: usize) -> ProgressBar {
+    let bar = ProgressBar::new(len as u64);
+    bar.set_style(
+        ProgressStyle::with_template("replaying [{bar:40}] {pos}/{len} accounts {elapsed}")
+            .unwrap_or(ProgressStyle::default_bar()),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(250));
+    bar
+}
+
+/// One paper account: a strategy's (each trades its own in a backfill) or the
+/// daemon's, which all its strategies share.
+pub struct Account {
+    /// The strategy's name, or `all` for a shared account.
+    pub name: String,
+    pub start_capital: Usd,
+    pub final_value: Usd,
+    pub funding_paid: Usd,
+    pub equity: Vec<(TimeMs, Usd)>,
+    pub exposure: Vec<equity::Exposure>,
+    pub liquidations: u64,
+}
+
+impl Account {
+    fn of<V>(name: &str, capital: Usd, r: &Recording<V>, final_value: Usd, funding_paid: Usd) -> Account {
+        Account {
+            name: name.to_string(),
+            start_capital: capital,
+            final_value,
+            funding_paid,
+            equity: r.equity.clone(),
+            exposure: r.exposure.clone(),
+            liquidations: r.liquidations,
+        }
+    }
+
+    pub fn curve(&self) -> Vec<(TimeMs, f64)> {
+        self.equity.iter().map(|(t, v)| (*t, v.to_f64())).collect()
+    }
+
+    fn mean_equity(&self) -> Option<f64> {
+        (!self.equity.is_empty())
+            .then(|| self.equity.iter().map(|(_, v)| v.to_f64()).sum::<f64>() / self.equity.len() as f64)
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "start_capital_usd": self.start_capital,
+            "final_account_value_usd": self.final_value,
+            "funding_paid_usd": self.funding_paid,
+            "liquidations": self.liquidations,
+            "equity": stats::equity(&self.curve()),
+            "exposure": figures::exposure(&self.exposure),
+        })
+    }
+}
+
+/// What a backfill decided and what the paper executor made of it.
+pub struct Simulated {
+    pub outputs: dataflows::replay::Outputs,
+    pub executions: BTreeMap<IntentId, Execution>,
+    pub accounts: Vec<Account>,
+}
+
+/// A run to write out: what was decided, on which accounts.
+pub struct RunRecord {
+    pub simulated: Simulated,
+    pub enabled: Vec<Strategy>,
+    pub events: usize,
+    /// Each strategy on its own account (backfill), or one shared (a daemon's log).
+    pub separate_accounts: bool,
+}
+
+/// Replays `inputs` through the brain once per `enabled` strategy, each on a
+/// paper account of its own from the start capital at the first event on (so
+/// one strategy's positions and caps never shape another's figures); the
+/// decisions are merged in canonical order, the intelligence is the first
+/// replay's (it does not depend on what we trade).
+pub fn simulate(config: &Config, inputs: &[Input], workers: usize, enabled: &[Strategy]) -> anyhow::Result<Simulated> {
+    simulate_with(config, inputs, workers, enabled, || {})
+}
+
+fn simulate_with(
+    config: &Config,
+    inputs: &[Input],
+    workers: usize,
+    enabled: &[Strategy],
+    done: impl Fn() + Sync,
+) -> anyhow::Result<Simulated> {
+    let runs: Vec<anyhow::Result<AccountRun>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = enabled
+            .iter()
+            .map(|s| {
+                let done = &done;
+                scope.spawn(move || {
+                    let r = simulate_account(config, inputs, workers, &[*s], s.name());
+                    done();
+                    r
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("a replay panicked")))).collect()
+    });
+    let mut merged: Option<dataflows::replay::Outputs> = None;
+    let mut executions = BTreeMap::new();
+    let mut accounts = Vec::new();
+    for r in runs {
+        let (outputs, e, account) = r?;
+        executions.extend(e);
+        accounts.push(account);
+        match &mut merged {
+            None => merged = Some(outputs),
+            Some(m) => {
+                m.signals.extend(outputs.signals);
+                m.intents.extend(outputs.intents);
+            }
+        }
+    }
+    let mut outputs = merged.unwrap_or_default();
+    outputs.signals.sort();
+    outputs.intents.sort_by_key(|a| (a.time_ms, a.strategy, a.token, a.id));
+    Ok(Simulated { outputs, executions, accounts })
+}
+
+/// What one account's replay decided, what its executor made of it, and the account.
+type AccountRun = (dataflows::replay::Outputs, BTreeMap<IntentId, Execution>, Account);
+
+/// One replay with the `enabled` strategies on one paper account.
+fn simulate_account(
+    config: &Config,
+    inputs: &[Input],
+    workers: usize,
+    enabled: &[Strategy],
+    name: &str,
+) -> anyhow::Result<AccountRun> {
+    let first = inputs.iter().map(Input::time).min().unwrap_or(0);
+    let capital = config.backtest.start_capital_usd;
+    let venue = Arc::new(Mutex::new(Recording::new(paper_venue(config, first))));
+    let params = params(config, enabled.to_vec());
+    let shared: SharedVenue = venue.clone();
+    let outputs = replay_with(inputs, workers, &params, Some(shared)).map_err(anyhow::Error::msg)?;
+    let r = venue.lock().map_err(|_| anyhow::anyhow!("the paper executor panicked"))?;
+    let account = Account::of(name, capital, &r, r.venue.account_value(), r.venue.funding_paid());
+    Ok((outputs, r.venue.executions(), account))
+}
+
+fn paper_venue(config: &Config, first: TimeMs) -> PaperVenue {
+    PaperVenue::new(
+        config.simulation.clone(),
+        config.execution.limit_order_timeout_secs,
+        config.backtest.start_capital_usd,
+        first,
+    )
+}
+
+/// The lagged-signal null of strategy `s`: its decisions reach a paper
+/// account of their own `backtest.lagged_null_hours` late.
+fn lagged_null(config: &Config, inputs: &[Input], workers: usize, s: Strategy) -> anyhow::Result<Account> {
+    let first = inputs.iter().map(Input::time).min().unwrap_or(0);
+    let lag = config.backtest.lagged_null_hours * 3_600_000;
+    let venue = Arc::new(Mutex::new(Lagged::new(Recording::new(paper_venue(config, first)), lag)));
+    let shared: SharedVenue = venue.clone();
+    replay_with(inputs, workers, &params(config, vec![s]), Some(shared)).map_err(anyhow::Error::msg)?;
+    let l = venue.lock().map_err(|_| anyhow::anyhow!("the paper executor panicked"))?;
+    let r = &l.venue;
+    Ok(Account::of(s.name(), config.backtest.start_capital_usd, r, r.venue.account_value(), r.venue.funding_paid()))
+}
+
+/// What the strategies are compared with.
+pub struct Benchmarks {
+    pub btc: Vec<(TimeMs, f64)>,
+    /// Per strategy, its lagged-signal null's account.
+    pub nulls: Vec<Account>,
+    pub lag_hours: u64,
+}
+
+impl Benchmarks {
+    fn of(config: &Config, inputs: &[Input], s: &Simulated, _enabled: &[Strategy], nulls: Vec<Account>) -> Benchmarks {
+        let start = s.accounts.iter().filter_map(|a| a.equity.first().map(|e| e.0)).min();
+        let start = start.unwrap_or_else(|| inputs.iter().map(Input::time).min().unwrap_or(0));
+        let btc = compare::btc_buy_and_hold(inputs, start, config.backtest.start_capital_usd.to_f64());
+        Benchmarks { btc, nulls, lag_hours: config.backtest.lagged_null_hours }
+    }
+}
+
+/// Writes the run directory (DESIGN §7); returns the intelligence files' line counts.
+fn write_run_dir(
+    config: &Config,
+    out: &Path,
+    run: &RunRecord,
+    inputs: &[Input],
+    benchmarks: &Benchmarks,
+) -> anyhow::Result<(Value, [usize; 5])> {
+    let Simulated { outputs, executions, accounts } = &run.simulated;
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let counts = [
         write(out, "scores.jsonl", &outputs.standings, |s| json!({ "standing": s }))?,
@@ -144,71 +379,31 @@ pub fn run(
             |w| json!({ "raw": w.raw, "capped": w.capped, "final": w.final_weight }),
         )?,
     ];
-    write_equity(&out.join("equity.csv"), &equity)?;
+    write_equity(&out.join("equity.csv"), accounts)?;
     write_lines(&out.join("signals.jsonl"), outputs.signals.iter().map(signal_json))?;
     write_lines(&out.join("orders.jsonl"), outputs.intents.iter().map(|i| intent_json(i, executions.get(&i.id))))?;
     let mut round_trips = BTreeMap::new();
-    for s in &enabled {
-        round_trips.insert(*s, trades::round_trips(&legs(&outputs.intents, &executions, *s))?);
+    for s in &run.enabled {
+        round_trips.insert(*s, trades::round_trips(&legs(&outputs.intents, executions, *s))?);
     }
     let mut closed: Vec<(Strategy, &trades::Trade)> =
         round_trips.iter().flat_map(|(s, (c, _))| c.iter().map(move |t| (*s, t))).collect();
     closed.sort_by_key(|(s, t)| (t.closed_at, *s, t.token));
     files::write_trades(&out.join("trades.csv"), &closed)?;
-    let mut report = report(config, &outputs.signals, &outputs.intents, &executions, &round_trips, inputs.len())?;
-    report["paper"] = paper;
+    let mut report = report(config, run, inputs, &round_trips, benchmarks)?;
     report["result_hash"] = json!(files::result_hash(out)?);
+    let mut series: Vec<(String, Vec<(TimeMs, f64)>)> = accounts.iter().map(|a| (a.name.clone(), a.curve())).collect();
+    if !benchmarks.btc.is_empty() {
+        series.push(("BTC buy-and-hold".into(), benchmarks.btc.clone()));
+    }
+    let lines: Vec<chart::Series> = series.iter().map(|(n, p)| chart::Series { name: n, points: p }).collect();
+    let start = series.iter().filter_map(|(_, p)| p.first().map(|x| x.0)).min().unwrap_or(0);
+    chart::write(&out.join("equity.svg"), &lines, start)?;
     std::fs::write(out.join("report.json"), serde_json::to_string_pretty(&report)? + "\n")
         .with_context(|| format!("cannot write {}", out.join("report.json").display()))?;
     std::fs::write(out.join("report.md"), files::markdown(&report, &assumptions(config)))
         .with_context(|| format!("cannot write {}", out.join("report.md").display()))?;
-    let rate = inputs.len() as f64 / replay_secs.max(1e-9);
-    println!("events: {} ({rate:.0} events/s through the brain and the paper executor)", inputs.len());
-    for (name, n) in ["score", "tier", "cluster", "cluster pair", "allocation"].iter().zip(counts) {
-        println!("{name} changes: {n}");
-    }
-    for s in &enabled {
-        let signals = outputs.signals.iter().filter(|x| x.strategy == *s).count();
-        let intents = outputs.intents.iter().filter(|x| x.strategy == *s).count();
-        println!("{s}: {signals} signals, {intents} order intents");
-    }
-    println!("out: {}", out.display());
-    println!("took {:.1} s with {workers} worker(s)", started.elapsed().as_secs_f64());
-    Ok(())
-}
-
-/// What a backfill decided and what the paper executor made of it.
-pub struct Simulated {
-    pub outputs: dataflows::replay::Outputs,
-    pub executions: BTreeMap<IntentId, Execution>,
-    /// The paper account's summary for report.json.
-    pub paper: Value,
-    pub equity: Vec<(dataflows::model::TimeMs, dataflows::model::Usd)>,
-}
-
-/// Replays `inputs` through the brain with the `enabled` strategies, the paper
-/// executor filling the intents and reporting our account from the start
-/// capital at the first event on.
-pub fn simulate(config: &Config, inputs: &[Input], workers: usize, enabled: &[Strategy]) -> anyhow::Result<Simulated> {
-    let first = inputs.iter().map(Input::time).min().unwrap_or(0);
-    let venue = Arc::new(Mutex::new(Recording::new(PaperVenue::new(
-        config.simulation.clone(),
-        config.execution.limit_order_timeout_secs,
-        config.backtest.start_capital_usd,
-        first,
-    ))));
-    let params = params(config, enabled.to_vec());
-    let shared: SharedVenue = venue.clone();
-    let outputs = replay_with(inputs, workers, &params, Some(shared)).map_err(anyhow::Error::msg)?;
-    let r = venue.lock().map_err(|_| anyhow::anyhow!("the paper executor panicked"))?;
-    let v = &r.venue;
-    let paper = json!({
-        "start_capital_usd": config.backtest.start_capital_usd,
-        "final_account_value_usd": v.account_value(),
-        "funding_paid_usd": v.funding_paid(),
-        "equity": stats::equity(&r.curve()),
-    });
-    Ok(Simulated { outputs, executions: v.executions(), paper, equity: r.equity.clone() })
+    Ok((report, counts))
 }
 
 /// A signal as one JSON line: its numbers as an object.
@@ -263,7 +458,7 @@ pub fn intent_json(i: &OrderIntent, execution: Option<&Execution>) -> Value {
 
 /// A strategy's fills, in fill time order. (The paper account nets every
 /// strategy's position in a token; a fill's realised PnL is against that.)
-fn legs(intents: &[OrderIntent], executions: &BTreeMap<IntentId, Execution>, s: Strategy) -> Vec<trades::Leg> {
+pub fn legs(intents: &[OrderIntent], executions: &BTreeMap<IntentId, Execution>, s: Strategy) -> Vec<trades::Leg> {
     let mut legs: Vec<trades::Leg> = intents
         .iter()
         .filter(|i| i.strategy == s)
@@ -284,16 +479,19 @@ fn legs(intents: &[OrderIntent], executions: &BTreeMap<IntentId, Execution>, s: 
     legs
 }
 
-/// The minimal report: per strategy, its signal and intent counts and the
-/// signals per gate, its closed trades' figures; the config hash and version.
+/// `report.json`: per strategy its decisions, trades, account, execution
+/// figures and comparisons; the accounts; the config hash and version.
 fn report(
     config: &Config,
-    signals: &[Signal],
-    intents: &[OrderIntent],
-    executions: &BTreeMap<IntentId, Execution>,
+    run: &RunRecord,
+    inputs: &[Input],
     round_trips: &BTreeMap<Strategy, (Vec<trades::Trade>, Vec<trades::Trade>)>,
-    events: usize,
+    benchmarks: &Benchmarks,
 ) -> anyhow::Result<Value> {
+    let Simulated { outputs, executions, accounts } = &run.simulated;
+    let (signals, intents) = (&outputs.signals, &outputs.intents);
+    let leaders = figures::LeaderFills::of(inputs);
+    let btc = stats::equity(&benchmarks.btc);
     let mut strategies = serde_json::Map::new();
     for (s, (closed, open)) in round_trips {
         let mut gates: BTreeMap<&str, u64> = BTreeMap::new();
@@ -306,23 +504,48 @@ fn report(
             *outcomes.entry(json!(o).as_str().unwrap_or_default().to_string()).or_default() += 1;
         }
         let closed_trades: Vec<stats::ClosedTrade> = closed.iter().map(trades::Trade::closed).collect();
-        strategies.insert(
-            s.name().to_string(),
-            json!({
-                "signals": signals.iter().filter(|x| x.strategy == *s).count(),
-                "intents": intents.iter().filter(|x| x.strategy == *s).count(),
-                "signals_by_gate": gates,
-                "intents_by_outcome": outcomes,
-                "trades": stats::trades(&closed_trades),
-                "trades_open_at_end": open.len(),
-            }),
-        );
+        let own: Vec<&OrderIntent> = intents.iter().filter(|x| x.strategy == *s).collect();
+        let decided: Vec<&Signal> = signals.iter().filter(|x| x.strategy == *s).collect();
+        let account = accounts.iter().find(|a| a.name == s.name()).or(accounts.first());
+        let mean_equity = account.and_then(Account::mean_equity);
+        let mut entry = json!({
+            "signals": decided.len(),
+            "intents": own.len(),
+            "signals_by_gate": gates,
+            "intents_by_outcome": outcomes,
+            "trades": stats::trades(&closed_trades),
+            "trades_open_at_end": open.len(),
+            "execution": figures::execution(&own, executions, &decided, &leaders, mean_equity),
+        });
+        if run.separate_accounts
+            && let Some(a) = account
+        {
+            let mine = stats::equity(&a.curve());
+            let mut comparisons = vec![compare::versus("BTC buy-and-hold", &mine, &btc)];
+            if let Some(null) = benchmarks.nulls.iter().find(|n| n.name == s.name()) {
+                let name = format!("lagged signals (+{} h)", benchmarks.lag_hours);
+                comparisons.push(compare::versus(&name, &mine, &stats::equity(&null.curve())));
+            }
+            entry["account"] = a.json();
+            entry["comparisons"] = json!(comparisons);
+        }
+        strategies.insert(s.name().to_string(), entry);
     }
     let canonical = toml::to_string(config).context("cannot serialize the configuration")?;
+    let accounts_json: serde_json::Map<String, Value> = accounts.iter().map(|a| (a.name.clone(), a.json())).collect();
     Ok(json!({
         "version": env!("CARGO_PKG_VERSION"),
         "config_hash": hex::encode(keccak256(canonical.as_bytes())),
-        "events": events,
+        "events": run.events,
+        "accounts": if run.separate_accounts {
+            "each strategy trades its own paper account from the start capital"
+        } else {
+            "one paper account shared by every strategy (as the daemon ran)"
+        },
+        "account": accounts_json,
+        "benchmarks": { "btc_buy_and_hold": btc, "lagged_signal_hours": benchmarks.lag_hours },
+        "eligibility": eligibility::summary(&outputs.standings),
+        "allocation": allocation::diagnostics(&outputs.allocations, inputs),
         "strategies": strategies,
     }))
 }
@@ -350,12 +573,14 @@ fn assumptions(config: &Config) -> Vec<String> {
     ]
 }
 
-/// `equity.csv`: time (ms and UTC) and the paper account's value.
-fn write_equity(path: &Path, equity: &[(dataflows::model::TimeMs, dataflows::model::Usd)]) -> anyhow::Result<()> {
-    let mut text = String::from("time_ms,time_utc,account_value_usd\n");
-    for (t, v) in equity {
-        let utc = chrono::DateTime::from_timestamp_millis(*t as i64).map(|d| d.to_rfc3339()).unwrap_or_default();
-        text.push_str(&format!("{t},{utc},{v}\n"));
+/// `equity.csv`: per account, time (ms and UTC) and its value.
+fn write_equity(path: &Path, accounts: &[Account]) -> anyhow::Result<()> {
+    let mut text = String::from("account,time_ms,time_utc,account_value_usd\n");
+    for a in accounts {
+        for (t, v) in &a.equity {
+            let utc = chrono::DateTime::from_timestamp_millis(*t as i64).map(|d| d.to_rfc3339()).unwrap_or_default();
+            text.push_str(&format!("{},{t},{utc},{v}\n", a.name));
+        }
     }
     std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
 }
@@ -388,6 +613,26 @@ fn write<T>(dir: &Path, name: &str, changes: &[Change<T>], fields: impl Fn(&T) -
     Ok(changes.len())
 }
 
+/// The changes up to `t` folded into the state at `t` (stamped `t`), then the later changes.
+fn fold_before<T: Ord + Clone>(changes: Vec<Change<T>>, t: TimeMs) -> Vec<Change<T>> {
+    let mut state: BTreeMap<(Address, T), i64> = BTreeMap::new();
+    let mut later = Vec::new();
+    for c in changes {
+        if c.time_ms <= t {
+            *state.entry((c.wallet, c.value)).or_default() += c.diff;
+        } else {
+            later.push(c);
+        }
+    }
+    let mut out: Vec<Change<T>> = state
+        .into_iter()
+        .filter(|(_, d)| *d != 0)
+        .map(|((wallet, value), diff)| Change { time_ms: t, wallet, value, diff })
+        .collect();
+    out.extend(later);
+    out
+}
+
 /// The daemon's state file `input` names (the file, or the state directory).
 fn recorded_state(input: &Path) -> Option<std::path::PathBuf> {
     let file = if input.is_dir() { crate::daemon::state_file(input) } else { input.to_path_buf() };
@@ -402,27 +647,72 @@ fn recorded_state(input: &Path) -> Option<std::path::PathBuf> {
 /// so `signals.jsonl` and `orders.jsonl` come out byte-identical to the
 /// daemon's run directory.
 fn run_recorded(config: &Config, state: &Path, out: &Path) -> anyhow::Result<()> {
-    use crate::daemon::{rundir::RunDir, state as daemon_state};
     let started = Instant::now();
+    let report = report_recorded(config, state, out, None)?;
+    println!("recorded log: {} inputs", report["events"]);
+    for (name, s) in report["strategies"].as_object().into_iter().flatten() {
+        println!("{name}: {} signals, {} order intents", s["signals"], s["intents"]);
+    }
+    println!("out: {}", out.display());
+    println!("took {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// The run directory of a daemon's recorded state (see [`run_recorded`]):
+/// the decisions replayed through its stream engine, the intelligence through
+/// the replay (both at once), the outcomes its executor recorded, the equity
+/// its account reported. With `since`, the intelligence files start with the
+/// state at that time (the start-up history's changes folded into it) rather
+/// than every change of the history. Returns `report.json`.
+pub fn report_recorded(config: &Config, state: &Path, out: &Path, since: Option<TimeMs>) -> anyhow::Result<Value> {
+    use crate::daemon::state as daemon_state;
     let store = crate::store::Store::open(state)?;
     let identity = crate::run_identity::check_config(&store, config)?;
     let progress = daemon_state::progress(&store.read()?)?.context("the state file holds no processed step")?;
     let paper = daemon_state::paper(&store.read()?)?;
-    let inputs = daemon_state::inputs(&store)?;
+    let logged = daemon_state::inputs(&store)?;
     let mut params = params(config, config.strategies.enabled.clone());
     if identity.mode == crate::run_identity::Mode::Live {
         params.account_cap = Some(config.paper_trading.live_account_cap_usd);
     }
-    let mut engine = dataflows::stream::Engine::start(params);
-    let fed = inputs.iter().map(|s| (s.time_ms, s.event.input())).collect();
-    let output = engine.step(progress.processed_to, fed)?;
-    engine.stop();
-    let run = RunDir::open(out)?;
-    run.rewrite_signals(&output.signals)?;
-    run.write_orders(&output.intents, &crate::daemon::executions(paper.as_ref(), &store))?;
-    println!("recorded log: {} inputs up to {}", inputs.len(), progress.processed_to);
-    println!("signals: {}, order intents: {}", output.signals.len(), output.intents.len());
-    println!("out: {}", out.display());
-    println!("took {:.1} s", started.elapsed().as_secs_f64());
-    Ok(())
+    let inputs: Vec<Input> = logged.iter().map(|s| s.event.input()).collect();
+    let (decided, outputs) = std::thread::scope(|scope| {
+        let intelligence = scope.spawn(|| dataflows::replay::replay(&inputs, 1, &params));
+        let mut engine = dataflows::stream::Engine::start(params.clone());
+        let fed = logged.iter().map(|s| (s.time_ms, s.event.input())).collect();
+        let decided = engine.step(progress.processed_to, fed);
+        engine.stop();
+        (decided, intelligence.join())
+    });
+    let decided = decided?;
+    let mut outputs = outputs.map_err(|_| anyhow::anyhow!("the replay panicked"))?.map_err(anyhow::Error::msg)?;
+    outputs.signals = decided.signals;
+    outputs.intents = decided.intents;
+    if let Some(t) = since {
+        outputs.standings = fold_before(std::mem::take(&mut outputs.standings), t);
+        outputs.tiers = fold_before(std::mem::take(&mut outputs.tiers), t);
+        outputs.clusters = fold_before(std::mem::take(&mut outputs.clusters), t);
+        outputs.pairs = fold_before(std::mem::take(&mut outputs.pairs), t);
+        outputs.allocations = fold_before(std::mem::take(&mut outputs.allocations), t);
+    }
+    // Our account as it reported itself through the log.
+    let mut seen = Recording::new(());
+    for i in &inputs {
+        seen.witness(i);
+    }
+    let capital = config.backtest.start_capital_usd;
+    let last = seen.equity.last().map(|e| e.1).unwrap_or(capital);
+    let (value, funding) = paper.as_ref().map_or((last, Usd::ZERO), |p| (p.account_value(), p.funding_paid()));
+    let account = Account::of("all", capital, &seen, value, funding);
+    let executions = crate::daemon::executions(paper.as_ref(), &store);
+    let simulated = Simulated { outputs, executions, accounts: vec![account] };
+    let run = RunRecord {
+        simulated,
+        enabled: config.strategies.enabled.clone(),
+        events: inputs.len(),
+        separate_accounts: false,
+    };
+    let benchmarks = Benchmarks::of(config, &inputs, &run.simulated, &run.enabled, Vec::new());
+    let (report, _) = write_run_dir(config, out, &run, &inputs, &benchmarks)?;
+    Ok(report)
 }

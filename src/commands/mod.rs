@@ -2,6 +2,7 @@
 
 pub mod backfill;
 pub mod config;
+pub mod demo;
 pub mod fetch;
 pub mod import;
 pub mod sim;

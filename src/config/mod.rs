@@ -88,7 +88,7 @@ fn format_issues(issues: &[Issue]) -> String {
 }
 
 /// A configuration ready to run with: validated, with its secrets and provenance.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Loaded {
     pub config: Config,
     pub secrets: Secrets,

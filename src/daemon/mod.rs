@@ -48,6 +48,8 @@ use stepper::{Decisions, Gathered, Stepper};
 pub struct RunOptions {
     pub mode: Mode,
     pub state_dir: PathBuf,
+    /// Stop (as on SIGTERM) once everything up to this time is processed: the demo's end.
+    pub until: Option<TimeMs>,
 }
 
 /// The state file inside a state directory.
@@ -454,6 +456,9 @@ pub async fn run(loaded: &Loaded, opts: &RunOptions) -> anyhow::Result<()> {
         if last_checkpoint.elapsed() >= checkpoint_every {
             checkpoint(&store, &stepper, retain_ms, &config_hash, &run_dir, &decisions)?;
             last_checkpoint = Instant::now();
+        }
+        if opts.until.is_some_and(|u| stepper.progress.processed_to >= u) {
+            break;
         }
     }
     tracing::info!("stopping: intake closed");

@@ -173,10 +173,21 @@ pub fn spawn(
     let (feed, feed_stats, feed_task) = ws_client::spawn(feed_settings, None);
     let tracker = Tracker::new(settings, info, tx, stats.clone());
     let task = tokio::spawn(async move {
+        // Aborting the tracker (a restart, a stop) stops its feed and poller too.
+        let _feed = AbortOnDrop(feed_task);
         tracker.run(feed).await;
-        feed_task.abort();
     });
     (rx, stats, feed_stats, task)
+}
+
+/// A task that ends with its owner: dropped (the tracker's own task aborted
+/// mid-await included), it aborts the task.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -211,7 +222,7 @@ struct Tracker {
     mid_seen: HashMap<String, Instant>,
     stale: BTreeSet<String>,
     last_rest_poll: Option<Instant>,
-    poller: Option<tokio::task::JoinHandle<()>>,
+    poller: Option<AbortOnDrop>,
 }
 
 impl Tracker {
@@ -265,9 +276,7 @@ impl Tracker {
                 break;
             }
         }
-        if let Some(p) = self.poller.take() {
-            p.abort();
-        }
+        self.poller = None;
     }
 
     async fn emit(&self, event: TrackerEvent) -> bool {
@@ -316,13 +325,13 @@ impl Tracker {
                 if self.poller.is_none() {
                     // Seeding starts only once the tape is live, so no trade falls
                     // between a wallet's snapshot and the first trade applied after it.
-                    self.poller = Some(tokio::spawn(poll_states(
+                    self.poller = Some(AbortOnDrop(tokio::spawn(poll_states(
                         self.settings.wallets.clone(),
                         self.settings.reconcile_every,
                         self.info.clone(),
                         snap_tx.clone(),
                         self.stats.clone(),
-                    )));
+                    ))));
                 }
                 if self.gap_open { self.close_gap().await } else { true }
             }
