@@ -132,11 +132,18 @@ fn the_2023_import_ingests_completely() {
         .join("data/real/hl-official-2023-non-mm");
     let mut ing = Ingestor::new(None);
     let mut errors = Vec::new();
+    let mut values: std::collections::BTreeMap<String, Vec<(u64, f64)>> = Default::default();
     connectors::import::hl2023::read(
         &path,
-        |user, f| {
-            let fill = convert::fill(user, &f).unwrap();
-            accepted(ing.ingest(Event::Fill(fill)));
+        |r| match r {
+            connectors::import::Record::Fill { user, fill } => {
+                let fill = convert::fill(&user, &fill).unwrap();
+                accepted(ing.ingest(Event::Fill(fill)));
+            }
+            connectors::import::Record::AccountValue { user, time, value } => {
+                values.entry(user).or_default().push((time, value.to_string().parse().unwrap()));
+            }
+            other => panic!("the 2023 files hold fills and transfers only: {other:?}"),
         },
         |e| errors.push(e),
     )
@@ -144,6 +151,12 @@ fn the_2023_import_ingests_completely() {
     assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(ing.stats.accepted["fill"], 35_691);
     assert_eq!(ing.stats.duplicates, 0);
+    // Account values from the ledger and the realised PnL: positive, for most
+    // wallets, and of the market's size (the largest net deposit is about $14k).
+    assert!(values.len() >= 200, "{} wallets with an account value", values.len());
+    assert!(values.values().flatten().all(|(_, v)| *v > 0.0));
+    let largest = values.values().flatten().map(|(_, v)| *v).fold(0.0, f64::max);
+    assert!((10_000.0..1_000_000.0).contains(&largest), "largest account value {largest}");
 }
 
 /// The live path end to end: the tracker follows wallets on the venue's tape,

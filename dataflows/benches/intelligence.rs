@@ -53,7 +53,7 @@ fn main() {
             let mut sessions = Sessions::default();
             let probe = timely::dataflow::ProbeHandle::<u64>::new();
             worker.dataflow::<u64, _, _>(|scope| {
-                let v = intelligence(Inputs::of(scope, &mut sessions));
+                let v = intelligence(Inputs::of(scope, &mut sessions), Default::default());
                 v.standings.probe_with(&probe);
                 v.tiers.probe_with(&probe);
                 v.allocations.probe_with(&probe);

@@ -16,7 +16,7 @@ pub struct Brain<'s> {
 pub fn brain<'s>(scope: Scope<'s, u64>, sessions: &mut Sessions, params: &Params) -> Brain<'s> {
     let inputs = intel::Inputs::of(scope, sessions);
     let account_values = inputs.account_values.clone();
-    let views = intelligence(inputs);
+    let views = intelligence(inputs, params.gates);
     let decisions = trading(&views, trading::Inputs::of(scope, sessions), account_values, params);
     Brain { views, decisions }
 }

@@ -171,7 +171,7 @@ fn run_dataflow(history: &History) -> Captured {
         let mut sessions = Sessions::default();
         let probe = timely::dataflow::ProbeHandle::<u64>::new();
         worker.dataflow::<u64, _, _>(|scope| {
-            let v = intelligence(Inputs::of(scope, &mut sessions));
+            let v = intelligence(Inputs::of(scope, &mut sessions), Default::default());
             let (s0, s1, s2, s3, s4) = (sink.clone(), sink.clone(), sink.clone(), sink.clone(), sink.clone());
             let s5 = sink.clone();
             v.pairs.probe_with(&probe).inspect(move |(d, t, r)| s5.lock().unwrap().pairs.push((*d, *t, *r)));

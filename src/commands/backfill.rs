@@ -69,6 +69,25 @@ pub fn params(config: &Config, enabled: Vec<Strategy>) -> Params {
         execution: config.execution.clone(),
         // A backtest sizes from its whole simulated account; the live cap is the daemon's.
         account_cap: None,
+        gates: gates(&config.eligibility),
+    }
+}
+
+/// The anti-luck thresholds of `[eligibility]`, for the dataflow.
+fn gates(e: &crate::config::EligibilityConfig) -> dataflows::rules::eligibility::Gates {
+    dataflows::rules::eligibility::Gates {
+        pnl_7d: e.pnl_7d_min_usd,
+        roi_7d: e.roi_7d_min_percent,
+        pnl_30d: e.pnl_30d_min_usd,
+        roi_30d: e.roi_30d_min_percent,
+        pnl_90d: e.pnl_90d_min_usd,
+        roi_90d: e.roi_90d_min_percent,
+        win_rate_min: e.win_rate_min,
+        win_rate_max: e.win_rate_max,
+        min_profit_factor: e.min_profit_factor,
+        trend_min_profit_factor: e.trend_trader_min_profit_factor,
+        trend_max_win_rate: e.trend_trader_max_win_rate,
+        min_trades_30d: e.min_trades_30d.into(),
     }
 }
 

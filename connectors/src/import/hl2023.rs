@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::DateTime;
 
-use super::{ImportError, RowError, Summary};
+use super::{ImportError, Record, RowError, Summary};
 use crate::hyperliquid::info::Fill;
 use crate::position::{self, PositionBook};
 use crate::wire::{Decimal, parse_decimal};
@@ -107,12 +107,87 @@ pub fn to_fill(row: &TradeRow, line: u64, book: &mut PositionBook) -> Fill {
     }
 }
 
-/// Reads the trades (and counts the liquidations and ledger rows beside them),
-/// calling `on_fill` for every fill in file order; bad rows are reported to
-/// `on_error` and skipped.
+/// One row of the ledger: a deposit (positive) or withdrawal (negative).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transfer {
+    pub time_ms: u64,
+    pub user: String,
+    pub delta_usd: Decimal,
+}
+
+/// Parses one line of `non_mm_ledger_updates.csv` (`time,user,delta_usd`).
+pub fn parse_transfer(line: &str) -> Result<Transfer, String> {
+    let cols: Vec<&str> = line.trim_end_matches('\r').split(',').collect();
+    if cols.len() != 3 {
+        return Err(format!("expected 3 columns, found {}", cols.len()));
+    }
+    let user = cols[1].to_lowercase();
+    if !(user.len() == 42 && user.starts_with("0x") && user[2..].bytes().all(|b| b.is_ascii_hexdigit())) {
+        return Err(format!("user {:?} is not an address", cols[1]));
+    }
+    let delta_usd = parse_decimal(cols[2]).map_err(|e| format!("delta_usd: {e}"))?;
+    Ok(Transfer { time_ms: parse_time(cols[0])?, user, delta_usd })
+}
+
+/// Each wallet's account value as the data allows: net deposits plus realised
+/// PnL less fees (the file has no account states; unrealised PnL is left out).
+#[derive(Default)]
+struct Equity {
+    /// Per wallet, its transfers in time order, and how many are applied.
+    transfers: std::collections::HashMap<String, (Vec<Transfer>, usize)>,
+    value: std::collections::HashMap<String, Decimal>,
+}
+
+impl Equity {
+    fn new(transfers: Vec<Transfer>) -> Equity {
+        let mut e = Equity::default();
+        for t in transfers {
+            e.transfers.entry(t.user.clone()).or_default().0.push(t);
+        }
+        for (v, _) in e.transfers.values_mut() {
+            v.sort_by_key(|t| t.time_ms);
+        }
+        e
+    }
+
+    /// Applies `user`'s transfers up to `until`, each as an account value at its time.
+    fn transfers_until(&mut self, user: &str, until: u64, out: &mut impl FnMut(Record)) {
+        let Some((list, next)) = self.transfers.get_mut(user) else { return };
+        while let Some(t) = list.get(*next).filter(|t| t.time_ms <= until) {
+            let v = self.value.entry(user.to_string()).or_insert(Decimal::ZERO);
+            *v += t.delta_usd;
+            if *v > Decimal::ZERO {
+                out(Record::AccountValue { user: user.to_string(), time: t.time_ms, value: *v });
+            }
+            *next += 1;
+        }
+    }
+
+    fn fill(&mut self, user: &str, fill: &Fill, out: &mut impl FnMut(Record)) {
+        self.transfers_until(user, fill.time, out);
+        let v = self.value.entry(user.to_string()).or_insert(Decimal::ZERO);
+        *v += fill.closed_pnl - fill.fee;
+        if *v > Decimal::ZERO {
+            out(Record::AccountValue { user: user.to_string(), time: fill.time, value: *v });
+        }
+    }
+
+    fn rest(&mut self, out: &mut impl FnMut(Record)) {
+        let mut users: Vec<String> = self.transfers.keys().cloned().collect();
+        users.sort();
+        for u in users {
+            self.transfers_until(&u, u64::MAX, out);
+        }
+    }
+}
+
+/// Reads the trades (and counts the liquidations beside them), handing over
+/// every fill in file order and, from the ledger beside them, each wallet's
+/// account value (net deposits plus realised PnL less fees) at each transfer
+/// and after each fill; bad rows are reported to `on_error` and skipped.
 pub fn read(
     path: &Path,
-    mut on_fill: impl FnMut(&str, Fill),
+    mut on_record: impl FnMut(Record),
     mut on_error: impl FnMut(RowError),
 ) -> Result<Summary, ImportError> {
     let file = trades_file(path).ok_or_else(|| ImportError::Unrecognised(path.to_path_buf()))?;
@@ -122,6 +197,30 @@ pub fn read(
     let mut summary = Summary { format: super::Format::Hyperliquid2023.name().into(), ..Summary::default() };
     let (mut wallets, mut tokens) = (BTreeSet::new(), BTreeSet::new());
     let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut transfers = Vec::new();
+    if let Ok(f) = std::fs::File::open(dir.join(LEDGER)) {
+        for (i, line) in BufReader::new(f).lines().enumerate().skip(1) {
+            let line = line.map_err(|source| ImportError::Io { path: dir.join(LEDGER), source })?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            match parse_transfer(&line) {
+                Ok(t) => transfers.push(t),
+                Err(reason) => {
+                    *summary.skipped.entry("transfer".into()).or_default() += 1;
+                    on_error(RowError { file: LEDGER.into(), line: i as u64 + 1, reason });
+                }
+            }
+        }
+    }
+    summary.events.insert("transfer".into(), transfers.len() as u64);
+    let mut equity = Equity::new(transfers);
+    let mut values = 0u64;
+    let mut emit = |r: Record| {
+        values += 1;
+        on_record(r);
+    };
     for (i, line) in reader.lines().enumerate().skip(1) {
         let line_no = i as u64 + 1;
         let line = line.map_err(io)?;
@@ -137,7 +236,8 @@ pub fn read(
                 summary.last_ms = Some(summary.last_ms.map_or(row.time_ms, |t| t.max(row.time_ms)));
                 *summary.events.entry("fill".into()).or_default() += 1;
                 let fill = to_fill(&row, line_no, &mut book);
-                on_fill(&row.user, fill);
+                equity.fill(&row.user, &fill, &mut emit);
+                emit(Record::Fill { user: row.user.clone(), fill });
             }
             Err(reason) => {
                 let kind = reason.split([' ', ':']).next().unwrap_or("row").to_string();
@@ -146,14 +246,12 @@ pub fn read(
             }
         }
     }
-    let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
-    for (extra, kind) in [(LIQUIDATIONS, "liquidation"), (LEDGER, "transfer")] {
-        let p = dir.join(extra);
-        if let Ok(f) = std::fs::File::open(&p) {
-            let n =
-                BufReader::new(f).lines().skip(1).filter(|l| l.as_ref().is_ok_and(|l| !l.trim().is_empty())).count();
-            summary.events.insert(kind.into(), n as u64);
-        }
+    equity.rest(&mut emit);
+    let fills = summary.events.get("fill").copied().unwrap_or(0);
+    summary.events.insert("account_value".into(), values - fills);
+    if let Ok(f) = std::fs::File::open(dir.join(LIQUIDATIONS)) {
+        let n = BufReader::new(f).lines().skip(1).filter(|l| l.as_ref().is_ok_and(|l| !l.trim().is_empty())).count();
+        summary.events.insert("liquidation".into(), n as u64);
     }
     summary.wallets = wallets.len() as u64;
     summary.tokens = tokens.into_iter().collect();
@@ -161,6 +259,9 @@ pub fn read(
         "startPosition, dir and closedPnl rebuilt from zero with average-entry accounting".into(),
         "fee from the base schedule (taker 0.045 %, maker 0.015 %)".into(),
         format!("{} positions still open at the end", book.open().count()),
+        "account values: net deposits (ledger) plus realised PnL less fees, at each transfer and fill \
+         (no unrealised PnL; none while not positive)"
+            .into(),
     ];
     Ok(summary)
 }

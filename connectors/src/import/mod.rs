@@ -276,7 +276,7 @@ pub fn detect(path: &Path) -> Result<Format, ImportError> {
 pub fn read(
     path: &Path,
     format: Format,
-    mut on_record: impl FnMut(Record),
+    on_record: impl FnMut(Record),
     on_error: impl FnMut(RowError),
     mut on_file: impl FnMut(&Path, u64),
 ) -> Result<Summary, ImportError> {
@@ -284,7 +284,7 @@ pub fn read(
         Format::Hyperliquid2023 => {
             let file = hl2023::trades_file(path).ok_or_else(|| ImportError::Unrecognised(path.to_path_buf()))?;
             on_file(&file, std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0));
-            hl2023::read(path, |user, fill| on_record(Record::Fill { user: user.to_string(), fill }), on_error)
+            hl2023::read(path, on_record, on_error)
         }
         Format::SimExport => {
             let dir = sim_export::export_dir(path).ok_or_else(|| ImportError::Unrecognised(path.to_path_buf()))?;

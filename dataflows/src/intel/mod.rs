@@ -75,7 +75,7 @@ pub struct Views<'s> {
 }
 
 /// Builds the trader-intelligence dataflow.
-pub fn intelligence<'s>(i: Inputs<'s>) -> Views<'s> {
+pub fn intelligence<'s>(i: Inputs<'s>, gates: crate::rules::eligibility::Gates) -> Views<'s> {
     let windowed = i.window_fills;
     let metrics = metrics::window_metrics_of(windowed.clone(), i.account_values, i.window_snapshots);
     let blacklist = traders::blacklist(i.blacklist_events);
@@ -86,6 +86,7 @@ pub fn intelligence<'s>(i: Inputs<'s>) -> Views<'s> {
         i.labels,
         blacklist.clone(),
         i.clock.clone(),
+        gates,
     );
     let tiers = traders::tiers_of(standings.clone());
     let allocations = allocations::allocations(allocations::targets(standings.clone()), i.clock);

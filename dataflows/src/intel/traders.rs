@@ -6,6 +6,7 @@
 use differential_dataflow::VecCollection;
 
 use crate::model::{Address, Ratio, TimeMs};
+use crate::rules::eligibility::Gates;
 use crate::rules::eligibility::{Tier, Windows, tiers};
 use crate::rules::metrics::WindowMetrics;
 use crate::rules::trader::{Activity, Holding, PACE_WINDOW_DAYS, Pace, Standing, activity, standing};
@@ -47,6 +48,7 @@ pub fn standings<'s>(
     labels: VecCollection<'s, u64, (Address, String)>,
     blacklist: VecCollection<'s, u64, Address>,
     clock: VecCollection<'s, u64, TimeMs>,
+    gates: Gates,
 ) -> VecCollection<'s, u64, (Address, Standing)> {
     let paces = activities
         .map(|(w, a)| ((), (w, a)))
@@ -58,7 +60,7 @@ pub fn standings<'s>(
         .concat(holdings.map(|(w, h)| (w, Fact::Holding(h))))
         .concat(labels.map(|(w, l)| (w, Fact::Label(l))))
         .concat(blacklist.map(|w| (w, Fact::Blacklisted)));
-    facts.reduce(|_wallet, group, out| {
+    facts.reduce(move |_wallet, group, out| {
         let mut windows =
             Windows { d7: WindowMetrics::default(), d30: WindowMetrics::default(), d90: WindowMetrics::default() };
         let (mut pace, mut label, mut banned) = (None, None, false);
@@ -75,7 +77,7 @@ pub fn standings<'s>(
             }
         }
         if let Some(pace) = pace
-            && let Ok(s) = standing(&windows, pace, &held, label, banned)
+            && let Ok(s) = standing(&windows, pace, &held, label, banned, &gates)
         {
             out.push((s, 1));
         }

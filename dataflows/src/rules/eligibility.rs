@@ -34,32 +34,72 @@ pub struct Windows {
     pub d90: WindowMetrics,
 }
 
+/// The anti-luck thresholds (`[eligibility]`; the plan's values by default).
+/// ROIs are percentages; PnLs strict lower bounds in USD.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gates {
+    pub pnl_7d: Usd,
+    pub roi_7d: Ratio,
+    pub pnl_30d: Usd,
+    pub roi_30d: Ratio,
+    pub pnl_90d: Usd,
+    pub roi_90d: Ratio,
+    pub win_rate_min: Ratio,
+    pub win_rate_max: Ratio,
+    pub min_profit_factor: Ratio,
+    pub trend_min_profit_factor: Ratio,
+    pub trend_max_win_rate: Ratio,
+    pub min_trades_30d: u64,
+}
+
+impl Gates {
+    pub const DEFAULT: Gates = Gates {
+        pnl_7d: Usd::from_int(0),
+        roi_7d: Ratio::from_int(5),
+        pnl_30d: Usd::from_int(10_000),
+        roi_30d: Ratio::from_int(15),
+        pnl_90d: Usd::from_int(50_000),
+        roi_90d: Ratio::from_int(30),
+        win_rate_min: Ratio::lit(35, 2),
+        win_rate_max: Ratio::lit(85, 2),
+        min_profit_factor: Ratio::lit(15, 1),
+        trend_min_profit_factor: Ratio::lit(25, 1),
+        trend_max_win_rate: Ratio::lit(40, 2),
+        min_trades_30d: 20,
+    };
+}
+
+impl Default for Gates {
+    fn default() -> Self {
+        Gates::DEFAULT
+    }
+}
+
 /// §4.1, first failure wins: the three window gates, the 30-day win-rate band
 /// (with the trend-trader exception), profit factor, and trade count.
-pub fn anti_luck(w: &Windows) -> Result<(), Ineligible> {
-    let gate =
-        |m: &WindowMetrics, pnl: i64, roi: i64| m.total_pnl > Usd::from_int(pnl) && m.roi_proxy > Ratio::from_int(roi);
-    if !gate(&w.d7, 0, 5) {
+pub fn anti_luck(w: &Windows, g: &Gates) -> Result<(), Ineligible> {
+    let gate = |m: &WindowMetrics, pnl: Usd, roi: Ratio| m.total_pnl > pnl && m.roi_proxy > roi;
+    if !gate(&w.d7, g.pnl_7d, g.roi_7d) {
         return Err(Ineligible::SevenDayGate);
     }
-    if !gate(&w.d30, 10_000, 15) {
+    if !gate(&w.d30, g.pnl_30d, g.roi_30d) {
         return Err(Ineligible::ThirtyDayGate);
     }
-    if !gate(&w.d90, 50_000, 30) {
+    if !gate(&w.d90, g.pnl_90d, g.roi_90d) {
         return Err(Ineligible::NinetyDayGate);
     }
     let m = &w.d30;
-    if m.win_rate > Ratio::lit(85, 2) {
+    if m.win_rate > g.win_rate_max {
         return Err(Ineligible::WinRateTooHigh);
     }
-    if m.win_rate < Ratio::lit(35, 2) && m.profit_factor < Ratio::lit(25, 1) {
+    if m.win_rate < g.win_rate_min && m.profit_factor < g.trend_min_profit_factor {
         return Err(Ineligible::WinRateTooLow);
     }
-    let trend_exception = m.win_rate < Ratio::lit(40, 2) && m.profit_factor > Ratio::lit(25, 1);
-    if m.profit_factor < Ratio::lit(15, 1) && !trend_exception {
+    let trend_exception = m.win_rate < g.trend_max_win_rate && m.profit_factor > g.trend_min_profit_factor;
+    if m.profit_factor < g.min_profit_factor && !trend_exception {
         return Err(Ineligible::ProfitFactorTooLow);
     }
-    if m.total_trades < 20 {
+    if m.total_trades < g.min_trades_30d {
         return Err(Ineligible::InsufficientTrades);
     }
     Ok(())
@@ -72,8 +112,8 @@ pub fn blacklisted(liquidated_at: Option<TimeMs>, now: TimeMs) -> bool {
 }
 
 /// The full decision: anti-luck gates, then the blacklist, then HFT.
-pub fn eligibility(w: &Windows, style: Style, blacklisted: bool) -> Result<(), Ineligible> {
-    anti_luck(w)?;
+pub fn eligibility(w: &Windows, style: Style, blacklisted: bool, gates: &Gates) -> Result<(), Ineligible> {
+    anti_luck(w, gates)?;
     if blacklisted {
         return Err(Ineligible::Blacklisted);
     }
@@ -155,17 +195,17 @@ mod tests {
     // Seed 003 tests/test_filters.py, by name.
     #[test]
     fn passes_all_gates() {
-        assert_eq!(eligibility(&good(), Style::Swing, blacklisted(None, 0)), Ok(()));
+        assert_eq!(eligibility(&good(), Style::Swing, blacklisted(None, 0), &Gates::DEFAULT), Ok(()));
     }
 
     #[test]
     fn fails_7d_gate() {
         let mut w = good();
         w.d7.roi_proxy = Ratio::from_int(5); // "> 5" is strict
-        assert_eq!(anti_luck(&w), Err(Ineligible::SevenDayGate));
+        assert_eq!(anti_luck(&w, &Gates::DEFAULT), Err(Ineligible::SevenDayGate));
         let mut w = good();
         w.d7.total_pnl = Usd::ZERO;
-        assert_eq!(anti_luck(&w), Err(Ineligible::SevenDayGate), "7-day PnL must be above 0");
+        assert_eq!(anti_luck(&w, &Gates::DEFAULT), Err(Ineligible::SevenDayGate), "7-day PnL must be above 0");
     }
 
     // Seed 002 phase 2: the tier-1 (anti-luck) gates exactly at their thresholds fail.
@@ -173,16 +213,16 @@ mod tests {
     fn gates_exactly_at_their_thresholds() {
         let mut w = good();
         w.d30.total_pnl = Usd::from_int(10_000);
-        assert_eq!(anti_luck(&w), Err(Ineligible::ThirtyDayGate));
+        assert_eq!(anti_luck(&w, &Gates::DEFAULT), Err(Ineligible::ThirtyDayGate));
         let mut w = good();
         w.d30.roi_proxy = Ratio::from_int(15);
-        assert_eq!(anti_luck(&w), Err(Ineligible::ThirtyDayGate));
+        assert_eq!(anti_luck(&w, &Gates::DEFAULT), Err(Ineligible::ThirtyDayGate));
         let mut w = good();
         w.d90.total_pnl = Usd::from_int(50_000);
-        assert_eq!(anti_luck(&w), Err(Ineligible::NinetyDayGate));
+        assert_eq!(anti_luck(&w, &Gates::DEFAULT), Err(Ineligible::NinetyDayGate));
         let mut w = good();
         w.d90.roi_proxy = Ratio::from_int(30);
-        assert_eq!(anti_luck(&w), Err(Ineligible::NinetyDayGate));
+        assert_eq!(anti_luck(&w, &Gates::DEFAULT), Err(Ineligible::NinetyDayGate));
         // Just above every threshold passes.
         let mut w = good();
         w.d7 = m(1, 5, "0.6", "2", 10);
@@ -191,16 +231,16 @@ mod tests {
         w.d30.profit_factor = Ratio::parse("1.5").unwrap();
         w.d30.total_trades = 20;
         w.d7.roi_proxy = Ratio::parse("5.0001").unwrap();
-        assert_eq!(anti_luck(&w), Ok(()));
+        assert_eq!(anti_luck(&w, &Gates::DEFAULT), Ok(()));
     }
 
     #[test]
     fn high_win_rate_rejected() {
         let mut w = good();
         w.d30.win_rate = Ratio::parse("0.86").unwrap();
-        assert_eq!(anti_luck(&w), Err(Ineligible::WinRateTooHigh));
+        assert_eq!(anti_luck(&w, &Gates::DEFAULT), Err(Ineligible::WinRateTooHigh));
         w.d30.win_rate = Ratio::parse("0.85").unwrap();
-        assert_eq!(anti_luck(&w), Ok(()), "0.85 itself passes");
+        assert_eq!(anti_luck(&w, &Gates::DEFAULT), Ok(()), "0.85 itself passes");
     }
 
     #[test]
@@ -208,24 +248,27 @@ mod tests {
         let mut w = good();
         w.d30.win_rate = Ratio::parse("0.30").unwrap();
         w.d30.profit_factor = Ratio::parse("2.5").unwrap();
-        assert_eq!(anti_luck(&w), Ok(()), "PF ≥ 2.5 excuses a low win rate");
+        assert_eq!(anti_luck(&w, &Gates::DEFAULT), Ok(()), "PF ≥ 2.5 excuses a low win rate");
         w.d30.profit_factor = Ratio::parse("2.49").unwrap();
-        assert_eq!(anti_luck(&w), Err(Ineligible::WinRateTooLow));
+        assert_eq!(anti_luck(&w, &Gates::DEFAULT), Err(Ineligible::WinRateTooLow));
     }
 
     #[test]
     fn insufficient_trades_rejected() {
         let mut w = good();
         w.d30.total_trades = 19;
-        assert_eq!(anti_luck(&w), Err(Ineligible::InsufficientTrades));
+        assert_eq!(anti_luck(&w, &Gates::DEFAULT), Err(Ineligible::InsufficientTrades));
         w.d30.profit_factor = Ratio::parse("1.4").unwrap();
-        assert_eq!(anti_luck(&w), Err(Ineligible::ProfitFactorTooLow), "PF is checked before trades");
+        assert_eq!(anti_luck(&w, &Gates::DEFAULT), Err(Ineligible::ProfitFactorTooLow), "PF is checked before trades");
     }
 
     // Seed 003 tests/test_blacklist.py, by name.
     #[test]
     fn blacklist_blocks_trader() {
-        assert_eq!(eligibility(&good(), Style::Swing, blacklisted(Some(1_000), 2_000)), Err(Ineligible::Blacklisted));
+        assert_eq!(
+            eligibility(&good(), Style::Swing, blacklisted(Some(1_000), 2_000), &Gates::DEFAULT),
+            Err(Ineligible::Blacklisted)
+        );
     }
 
     #[test]
@@ -268,10 +311,25 @@ mod tests {
 
     #[test]
     fn hft_is_never_eligible_and_tiers_split_15_and_30() {
-        assert_eq!(eligibility(&good(), Style::Hft, false), Err(Ineligible::Hft));
+        assert_eq!(eligibility(&good(), Style::Hft, false, &Gates::DEFAULT), Err(Ineligible::Hft));
         assert_eq!(
             (tier(0), tier(14), tier(15), tier(44), tier(45)),
             (Some(Tier::Primary), Some(Tier::Primary), Some(Tier::Secondary), Some(Tier::Secondary), None)
         );
+    }
+
+    #[test]
+    fn the_gates_are_the_configured_thresholds() {
+        // A small market's trader: 30-day PnL of $2,000 and 90-day $3,000.
+        let w = Windows {
+            d7: m(500, 6, "0.6", "2", 10),
+            d30: m(2_000, 20, "0.6", "2", 40),
+            d90: m(3_000, 40, "0.6", "2", 100),
+        };
+        assert_eq!(anti_luck(&w, &Gates::DEFAULT), Err(Ineligible::ThirtyDayGate));
+        let scaled = Gates { pnl_30d: Usd::from_int(100), pnl_90d: Usd::from_int(500), ..Gates::DEFAULT };
+        assert_eq!(anti_luck(&w, &scaled), Ok(()));
+        let fewer = Gates { min_trades_30d: 41, ..scaled };
+        assert_eq!(anti_luck(&w, &fewer), Err(Ineligible::InsufficientTrades));
     }
 }

@@ -6,7 +6,7 @@
 
 use crate::model::{Fill, NumError, PositionSide, Ratio, TimeMs, Token};
 
-use super::eligibility::{Ineligible, Windows, eligibility};
+use super::eligibility::{Gates, Ineligible, Windows, eligibility};
 use super::metrics::{HoldSummary, Leg, Style, hold_summary, hours_between, style, trades_per_day};
 use super::score::{Score, ScoreInputs, score};
 
@@ -108,6 +108,7 @@ pub fn standing(
     holdings: &[Holding],
     label: Option<&str>,
     blacklisted: bool,
+    gates: &Gates,
 ) -> Result<Standing, NumError> {
     let avg_leverage = if holdings.is_empty() {
         Ratio::ZERO
@@ -133,7 +134,7 @@ pub fn standing(
         roi_30d: w.d30.roi_proxy,
         roi_90d: w.d90.roi_proxy,
         score: score(&inputs, label)?,
-        gate: eligibility(w, pace.style, blacklisted).err(),
+        gate: eligibility(w, pace.style, blacklisted, gates).err(),
     })
 }
 
@@ -207,7 +208,7 @@ mod tests {
     // Seed 002 phase 2: zero-trade, zero-variance and single-trade edge cases.
     #[test]
     fn zero_trade_zero_variance_and_single_trade_edge_cases() {
-        let none = standing(&windows(WindowMetrics::default()), swing(), &[], None, false).unwrap();
+        let none = standing(&windows(WindowMetrics::default()), swing(), &[], None, false, &Gates::DEFAULT).unwrap();
         // No trades: only consistency (0.2, nothing positive) and risk management (0.4 + 0.1 + 0.4).
         assert_eq!(none.score.raw, Ratio::parse("0.13").unwrap());
         assert_eq!(none.gate, Some(Ineligible::SevenDayGate));
@@ -216,11 +217,11 @@ mod tests {
         // Equal returns: zero variance, so no Sharpe (not a division by zero).
         let flat = window_metrics(&[same("10"), same("10"), same("10")], None, usd("10000")).unwrap();
         assert_eq!((flat.std_return, flat.pseudo_sharpe), (Ratio::ZERO, Ratio::ZERO));
-        let s = standing(&windows(flat), swing(), &[], None, false).unwrap();
+        let s = standing(&windows(flat), swing(), &[], None, false, &Gates::DEFAULT).unwrap();
         assert_eq!(s.score.normalized_sharpe, Ratio::ZERO);
         // One trade: win rate 1 is above the band (0), profit factor the no-loss sentinel.
         let one = window_metrics(&[same("60000")], None, usd("100000")).unwrap();
-        let s = standing(&windows(one), swing(), &[], None, false).unwrap();
+        let s = standing(&windows(one), swing(), &[], None, false, &Gates::DEFAULT).unwrap();
         assert_eq!(s.score.normalized_win_rate, Ratio::ZERO);
         assert_eq!(s.gate, Some(Ineligible::WinRateTooHigh));
     }
@@ -237,8 +238,8 @@ mod tests {
             leverage: Ratio::from_int(4),
             isolated: false,
         }];
-        let a = standing(&windows(m), swing(), &held, Some("Fund"), false).unwrap();
-        let b = standing(&windows(m), swing(), &held, Some("Fund"), false).unwrap();
+        let a = standing(&windows(m), swing(), &held, Some("Fund"), false, &Gates::DEFAULT).unwrap();
+        let b = standing(&windows(m), swing(), &held, Some("Fund"), false, &Gates::DEFAULT).unwrap();
         assert_eq!(a, b);
         // ROI 20 % everywhere → N_roi 0.2; returns 0.1, −0.05, 0.1, 0.05 (mean 0.05, sd ≈ 0.0707,
         // Sharpe ≈ 0.7071 → /3); win rate 0.75 → 0.8; consistency: weekly 20, 5, 1.67 → variance

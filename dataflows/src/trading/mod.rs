@@ -45,6 +45,8 @@ pub struct Params {
     /// The most of our account the strategies size from (`None`: all of it);
     /// the daemon sets it in live mode from `[paper_trading] live_account_cap_usd`.
     pub account_cap: Option<Usd>,
+    /// Trader intelligence's eligibility thresholds (`[eligibility]`): who may be copied at all.
+    pub gates: crate::rules::eligibility::Gates,
 }
 
 impl Default for Params {
@@ -58,6 +60,7 @@ impl Default for Params {
             index: IndexConfig::default(),
             execution: ExecutionConfig::default(),
             account_cap: None,
+            gates: crate::rules::eligibility::Gates::DEFAULT,
         }
     }
 }

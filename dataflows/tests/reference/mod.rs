@@ -174,7 +174,9 @@ impl State {
                 .map(|f| f.time_ms)
                 .chain(self.liquidations.iter().filter(|(lw, _)| *lw == w).map(|(_, lt)| *lt))
                 .any(|lt| blacklisted(Some(lt), t));
-            if let Ok(s) = standing(&windows, pace, &held, self.labels.get(&w).map(String::as_str), banned) {
+            if let Ok(s) =
+                standing(&windows, pace, &held, self.labels.get(&w).map(String::as_str), banned, &Default::default())
+            {
                 out.insert(w, s);
             }
         }
