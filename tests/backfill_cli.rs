@@ -162,7 +162,11 @@ fn the_equity_curve_and_its_figures(out: &std::path::Path) {
             .iter()
             .map(|c| c["benchmark"].as_str().unwrap())
             .collect();
-        assert_eq!(benchmarks, ["BTC buy-and-hold", "lagged signals (+24 h)"], "{name}");
+        assert_eq!(
+            benchmarks,
+            ["BTC buy-and-hold", "naive mirror of the best trader", "lagged signals (+24 h)"],
+            "{name}"
+        );
         let execution = &report["strategies"][name]["execution"];
         let p50 = execution["signal_to_fill_ms"]["p50"].as_f64().unwrap();
         assert!((30_000.0..=60_000.0).contains(&p50), "{name}: latency p50 {p50} outside the simulated 30–60 s");

@@ -38,7 +38,7 @@ use crate::config::Config;
 use crate::executor::paper::{Execution, Outcome, PaperVenue};
 use crate::ingest::{Event, history};
 use crate::report::equity::{self, Lagged, Recording};
-use crate::report::{allocation, chart, compare, eligibility, figures, files, stats, trades};
+use crate::report::{allocation, chart, compare, eligibility, figures, files, mirror, stats, trades};
 
 /// The strategies to run: those named (each must exist), else the config's.
 fn strategies(config: &Config, named: &[String]) -> anyhow::Result<Vec<Strategy>> {
@@ -161,7 +161,7 @@ pub fn run(
     let (simulated, nulls) = (simulated?, nulls?);
     let replay_secs = fed.elapsed().as_secs_f64();
     let run = RunRecord { simulated, enabled: enabled.clone(), events: inputs.len(), separate_accounts: true };
-    let benchmarks = Benchmarks::of(config, &inputs, &run.simulated, &enabled, nulls);
+    let benchmarks = Benchmarks::of(config, &inputs, &run.simulated, nulls);
     let (_, counts) = write_run_dir(config, out, &run, &inputs, &benchmarks)?;
     let rate = inputs.len() as f64 / replay_secs.max(1e-9);
     println!(
@@ -357,17 +357,22 @@ fn lagged_null(config: &Config, inputs: &[Input], workers: usize, s: Strategy) -
 /// What the strategies are compared with.
 pub struct Benchmarks {
     pub btc: Vec<(TimeMs, f64)>,
+    /// The naive mirror of the best single trader (`report::mirror`).
+    pub mirror: Account,
     /// Per strategy, its lagged-signal null's account.
     pub nulls: Vec<Account>,
     pub lag_hours: u64,
 }
 
 impl Benchmarks {
-    fn of(config: &Config, inputs: &[Input], s: &Simulated, _enabled: &[Strategy], nulls: Vec<Account>) -> Benchmarks {
+    fn of(config: &Config, inputs: &[Input], s: &Simulated, nulls: Vec<Account>) -> Benchmarks {
         let start = s.accounts.iter().filter_map(|a| a.equity.first().map(|e| e.0)).min();
         let start = start.unwrap_or_else(|| inputs.iter().map(Input::time).min().unwrap_or(0));
-        let btc = compare::btc_buy_and_hold(inputs, start, config.backtest.start_capital_usd.to_f64());
-        Benchmarks { btc, nulls, lag_hours: config.backtest.lagged_null_hours }
+        let capital = config.backtest.start_capital_usd;
+        let btc = compare::btc_buy_and_hold(inputs, start, capital.to_f64());
+        let r = mirror::run(inputs, &s.outputs.standings, paper_venue(config, start));
+        let mirror = Account::of("naive mirror", capital, &r, r.venue.account_value(), r.venue.funding_paid());
+        Benchmarks { btc, mirror, nulls, lag_hours: config.backtest.lagged_null_hours }
     }
 }
 
@@ -415,6 +420,7 @@ fn write_run_dir(
     if !benchmarks.btc.is_empty() {
         series.push(("BTC buy-and-hold".into(), benchmarks.btc.clone()));
     }
+    series.push(("naive mirror of the best trader".into(), benchmarks.mirror.curve()));
     let lines: Vec<chart::Series> = series.iter().map(|(n, p)| chart::Series { name: n, points: p }).collect();
     let start = series.iter().filter_map(|(_, p)| p.first().map(|x| x.0)).min().unwrap_or(0);
     chart::write(&out.join("equity.svg"), &lines, start)?;
@@ -540,7 +546,10 @@ fn report(
             && let Some(a) = account
         {
             let mine = stats::equity(&a.curve());
-            let mut comparisons = vec![compare::versus("BTC buy-and-hold", &mine, &btc)];
+            let mut comparisons = vec![
+                compare::versus("BTC buy-and-hold", &mine, &btc),
+                compare::versus("naive mirror of the best trader", &mine, &stats::equity(&benchmarks.mirror.curve())),
+            ];
             if let Some(null) = benchmarks.nulls.iter().find(|n| n.name == s.name()) {
                 let name = format!("lagged signals (+{} h)", benchmarks.lag_hours);
                 comparisons.push(compare::versus(&name, &mine, &stats::equity(&null.curve())));
@@ -562,7 +571,11 @@ fn report(
             "one paper account shared by every strategy (as the daemon ran)"
         },
         "account": accounts_json,
-        "benchmarks": { "btc_buy_and_hold": btc, "lagged_signal_hours": benchmarks.lag_hours },
+        "benchmarks": {
+            "btc_buy_and_hold": btc,
+            "naive_mirror": benchmarks.mirror.json(),
+            "lagged_signal_hours": benchmarks.lag_hours,
+        },
         "eligibility": eligibility::summary(&outputs.standings),
         "allocation": allocation::diagnostics(&outputs.allocations, inputs),
         "strategies": strategies,
@@ -731,7 +744,7 @@ pub fn report_recorded(config: &Config, state: &Path, out: &Path, since: Option<
         events: inputs.len(),
         separate_accounts: false,
     };
-    let benchmarks = Benchmarks::of(config, &inputs, &run.simulated, &run.enabled, Vec::new());
+    let benchmarks = Benchmarks::of(config, &inputs, &run.simulated, Vec::new());
     let (report, _) = write_run_dir(config, out, &run, &inputs, &benchmarks)?;
     Ok(report)
 }

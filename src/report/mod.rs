@@ -9,5 +9,6 @@ pub mod eligibility;
 pub mod equity;
 pub mod figures;
 pub mod files;
+pub mod mirror;
 pub mod stats;
 pub mod trades;
