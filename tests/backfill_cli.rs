@@ -130,7 +130,8 @@ fn backfill_is_identical_for_any_worker_count_and_finds_the_copy_clusters() {
 /// `equity.csv` has one curve per strategy's account, each starting at the
 /// start capital and running forward in time; each account's figures agree
 /// with its curve; every metric is a number or n/a with a reason (never NaN);
-/// each strategy is compared with buy-and-hold BTC and its lagged-signal null.
+/// each strategy is compared with buy-and-hold BTC, the naive mirror, its
+/// lagged-signal null and the copied traders' own exits.
 fn the_equity_curve_and_its_figures(out: &std::path::Path) {
     let text = std::fs::read_to_string(out.join("equity.csv")).unwrap();
     assert!(text.starts_with("account,time_ms,time_utc,account_value_usd\n"), "{text}");
@@ -164,9 +165,20 @@ fn the_equity_curve_and_its_figures(out: &std::path::Path) {
             .collect();
         assert_eq!(
             benchmarks,
-            ["BTC buy-and-hold", "naive mirror of the best trader", "lagged signals (+24 h)"],
+            [
+                "BTC buy-and-hold",
+                "naive mirror of the best trader",
+                "lagged signals (+24 h)",
+                "the copied traders' own exits"
+            ],
             "{name}"
         );
+        // Only the entry strategy copies one trader per position; the others say why they can't be compared.
+        let theirs = &report["strategies"][name]["comparisons"][3];
+        let winner = theirs["winner"].as_str().unwrap();
+        assert_eq!(name == "entry", !winner.starts_with("n/a"), "{name}: {theirs}");
+        assert_eq!(name == "entry", report["benchmarks"]["their_exits"].get(name).is_some(), "{name}");
+        assert!(report["benchmarks"]["lagged_signals"][name]["equity"].is_object(), "{name}");
         let execution = &report["strategies"][name]["execution"];
         let p50 = execution["signal_to_fill_ms"]["p50"].as_f64().unwrap();
         assert!((30_000.0..=60_000.0).contains(&p50), "{name}: latency p50 {p50} outside the simulated 30–60 s");

@@ -37,7 +37,8 @@ use serde_json::{Value, json};
 use crate::config::Config;
 use crate::executor::paper::{Execution, Outcome, PaperVenue};
 use crate::ingest::{Event, history};
-use crate::report::equity::{self, Lagged, Recording};
+use crate::report::counterfactual;
+use crate::report::equity::{self, Recording};
 use crate::report::{allocation, chart, compare, eligibility, figures, files, mirror, stats, trades};
 
 /// The strategies to run: those named (each must exist), else the config's.
@@ -144,30 +145,19 @@ pub fn run(
         bail!("no input of {} falls in the window {window:?}", input.display());
     }
     let fed = Instant::now();
-    let bar = progress(enabled.len() * 2);
-    let (simulated, nulls) = std::thread::scope(|scope| {
-        let nulls: Vec<_> = enabled
-            .iter()
-            .map(|s| scope.spawn(|| lagged_null(config, &inputs, workers, *s).inspect(|_| bar.inc(1))))
-            .collect();
-        let simulated = simulate_with(config, &inputs, workers, &enabled, || bar.inc(1));
-        let nulls: anyhow::Result<Vec<Account>> = nulls
-            .into_iter()
-            .map(|h| h.join().map_err(|_| anyhow::anyhow!("a lagged-null replay panicked"))?)
-            .collect();
-        (simulated, nulls)
-    });
+    let bar = progress(enabled.len());
+    let simulated = simulate_with(config, &inputs, workers, &enabled, || bar.inc(1));
     bar.finish_and_clear();
-    let (simulated, nulls) = (simulated?, nulls?);
+    let simulated = simulated?;
     let replay_secs = fed.elapsed().as_secs_f64();
     let run = RunRecord { simulated, enabled: enabled.clone(), events: inputs.len(), separate_accounts: true };
-    let benchmarks = Benchmarks::of(config, &inputs, &run.simulated, nulls);
+    let benchmarks = Benchmarks::of(config, &inputs, &run.simulated);
     let (_, counts) = write_run_dir(config, out, &run, &inputs, &benchmarks)?;
     let rate = inputs.len() as f64 / replay_secs.max(1e-9);
     println!(
         "events: {} ({rate:.0} events/s through the brain and the paper executor, {} replays)",
         inputs.len(),
-        enabled.len() * 2
+        enabled.len()
     );
     for (name, n) in ["score", "tier", "cluster", "cluster pair", "allocation"].iter().zip(counts) {
         println!("{name} changes: {n}");
@@ -341,19 +331,6 @@ fn paper_venue(config: &Config, first: TimeMs) -> PaperVenue {
     )
 }
 
-/// The lagged-signal null of strategy `s`: its decisions reach a paper
-/// account of their own `backtest.lagged_null_hours` late.
-fn lagged_null(config: &Config, inputs: &[Input], workers: usize, s: Strategy) -> anyhow::Result<Account> {
-    let first = inputs.iter().map(Input::time).min().unwrap_or(0);
-    let lag = config.backtest.lagged_null_hours * 3_600_000;
-    let venue = Arc::new(Mutex::new(Lagged::new(Recording::new(paper_venue(config, first)), lag)));
-    let shared: SharedVenue = venue.clone();
-    replay_with(inputs, workers, &params(config, vec![s]), Some(shared)).map_err(anyhow::Error::msg)?;
-    let l = venue.lock().map_err(|_| anyhow::anyhow!("the paper executor panicked"))?;
-    let r = &l.venue;
-    Ok(Account::of(s.name(), config.backtest.start_capital_usd, r, r.venue.account_value(), r.venue.funding_paid()))
-}
-
 /// What the strategies are compared with.
 pub struct Benchmarks {
     pub btc: Vec<(TimeMs, f64)>,
@@ -362,17 +339,55 @@ pub struct Benchmarks {
     /// Per strategy, its lagged-signal null's account.
     pub nulls: Vec<Account>,
     pub lag_hours: u64,
+    /// Per strategy whose entries each copy one trader: its entries with the
+    /// copied traders' own exits instead of ours.
+    pub their_exits: Vec<Account>,
 }
 
 impl Benchmarks {
-    fn of(config: &Config, inputs: &[Input], s: &Simulated, nulls: Vec<Account>) -> Benchmarks {
+    /// The benchmarks of the strategies' accounts in `s`, each computed in
+    /// one pass over `inputs` on a paper account of its own (in parallel).
+    fn of(config: &Config, inputs: &[Input], s: &Simulated) -> Benchmarks {
         let start = s.accounts.iter().filter_map(|a| a.equity.first().map(|e| e.0)).min();
         let start = start.unwrap_or_else(|| inputs.iter().map(Input::time).min().unwrap_or(0));
         let capital = config.backtest.start_capital_usd;
-        let btc = compare::btc_buy_and_hold(inputs, start, capital.to_f64());
-        let r = mirror::run(inputs, &s.outputs.standings, paper_venue(config, start));
-        let mirror = Account::of("naive mirror", capital, &r, r.venue.account_value(), r.venue.funding_paid());
-        Benchmarks { btc, mirror, nulls, lag_hours: config.backtest.lagged_null_hours }
+        let account =
+            |name: &str, r: Recording| Account::of(name, capital, &r, r.venue.account_value(), r.venue.funding_paid());
+        let lag_hours = config.backtest.lagged_null_hours;
+        let strategies: Vec<Strategy> = s.accounts.iter().filter_map(|a| Strategy::from_name(&a.name)).collect();
+        let of = |st: Strategy| s.outputs.intents.iter().filter(move |i| i.strategy == st);
+        std::thread::scope(|scope| {
+            let mirror = scope.spawn(|| {
+                account("naive mirror", mirror::run(inputs, &s.outputs.standings, paper_venue(config, start)))
+            });
+            let nulls: Vec<_> = strategies
+                .iter()
+                .map(|st| {
+                    scope.spawn(move || {
+                        let mut delayed = counterfactual::Delayed::new(of(*st), lag_hours * 3_600_000);
+                        account(st.name(), counterfactual::drive(inputs, paper_venue(config, start), &mut delayed))
+                    })
+                })
+                .collect();
+            let their_exits: Vec<_> = strategies
+                .iter()
+                .filter_map(|st| Some((*st, counterfactual::TheirExits::new(of(*st))?)))
+                .map(|(st, mut policy)| {
+                    scope.spawn(move || {
+                        account(st.name(), counterfactual::drive(inputs, paper_venue(config, start), &mut policy))
+                    })
+                })
+                .collect();
+            let join = |h: std::thread::ScopedJoinHandle<'_, Account>| h.join().ok();
+            Benchmarks {
+                btc: compare::btc_buy_and_hold(inputs, start, capital.to_f64()),
+                mirror: join(mirror)
+                    .unwrap_or_else(|| account("naive mirror", Recording::new(paper_venue(config, start)))),
+                nulls: nulls.into_iter().filter_map(join).collect(),
+                lag_hours,
+                their_exits: their_exits.into_iter().filter_map(join).collect(),
+            }
+        })
     }
 }
 
@@ -426,7 +441,7 @@ fn write_run_dir(
     chart::write(&out.join("equity.svg"), &lines, start)?;
     std::fs::write(out.join("report.json"), serde_json::to_string_pretty(&report)? + "\n")
         .with_context(|| format!("cannot write {}", out.join("report.json").display()))?;
-    std::fs::write(out.join("report.md"), files::markdown(&report, &assumptions(config)))
+    std::fs::write(out.join("report.md"), files::markdown(&report, &assumptions(config, run)))
         .with_context(|| format!("cannot write {}", out.join("report.md").display()))?;
     Ok((report, counts))
 }
@@ -554,6 +569,14 @@ fn report(
                 let name = format!("lagged signals (+{} h)", benchmarks.lag_hours);
                 comparisons.push(compare::versus(&name, &mine, &stats::equity(&null.curve())));
             }
+            comparisons.push(match benchmarks.their_exits.iter().find(|n| n.name == s.name()) {
+                Some(theirs) => compare::versus(compare::THEIR_EXITS, &mine, &stats::equity(&theirs.curve())),
+                None => compare::not_comparable(
+                    compare::THEIR_EXITS,
+                    &mine,
+                    "no entry of it copies one trader (consensus and the index follow several at once)",
+                ),
+            });
             entry["account"] = a.json();
             entry["comparisons"] = json!(comparisons);
         }
@@ -575,6 +598,8 @@ fn report(
             "btc_buy_and_hold": btc,
             "naive_mirror": benchmarks.mirror.json(),
             "lagged_signal_hours": benchmarks.lag_hours,
+            "lagged_signals": benchmarks.nulls.iter().map(|a| (a.name.clone(), a.json())).collect::<serde_json::Map<_, _>>(),
+            "their_exits": benchmarks.their_exits.iter().map(|a| (a.name.clone(), a.json())).collect::<serde_json::Map<_, _>>(),
         },
         "eligibility": eligibility::summary(&outputs.standings),
         "allocation": allocation::diagnostics(&outputs.allocations, inputs),
@@ -583,10 +608,16 @@ fn report(
 }
 
 /// What the paper executor assumed, printed beside the results.
-fn assumptions(config: &Config) -> Vec<String> {
+fn assumptions(config: &Config, run: &RunRecord) -> Vec<String> {
     let sim = &config.simulation;
     let slippage: Vec<String> = sim.slippage_percent.entries().map(|(t, p)| format!("{t} {p} %")).collect();
-    vec![
+    let daemon = (!run.separate_accounts).then(|| {
+        "a daemon's run: the fills are those its paper executor made, which executes a due order at the \
+         daemon's next step — under an accelerated clock (the demo steps 10 minutes at a time) the \
+         signal-to-fill latencies include up to one step"
+            .to_string()
+    });
+    let mut lines = vec![
         format!("starting capital ${}, no positions", config.backtest.start_capital_usd),
         format!("signal to order latency uniform in {}–{} ms", sim.latency_min_ms, sim.latency_max_ms),
         format!("adverse slippage {} × (1 + size / $100k × {})", slippage.join(", "), sim.size_factor_per_100k),
@@ -602,7 +633,9 @@ fn assumptions(config: &Config) -> Vec<String> {
         "funding charged hourly at the mark; orders under $10 are not sent".into(),
         "trade prices stand in for marks beside the dataset's own; fills at the mark ± slippage".into(),
         format!("every draw a function of seed {} and the intent id", sim.seed),
-    ]
+    ];
+    lines.extend(daemon);
+    lines
 }
 
 /// `equity.csv`: per account, time (ms and UTC) and its value.
@@ -744,7 +777,7 @@ pub fn report_recorded(config: &Config, state: &Path, out: &Path, since: Option<
         events: inputs.len(),
         separate_accounts: false,
     };
-    let benchmarks = Benchmarks::of(config, &inputs, &run.simulated, Vec::new());
+    let benchmarks = Benchmarks::of(config, &inputs, &run.simulated);
     let (report, _) = write_run_dir(config, out, &run, &inputs, &benchmarks)?;
     Ok(report)
 }

@@ -1,7 +1,7 @@
 //! The benchmarks a strategy is judged against in the same run: buy-and-hold
-//! BTC from the start capital, and the lagged-signal null (the strategy's own
-//! decisions acted on `backtest.lagged_null_hours` late, on a paper account of
-//! its own — see `equity::Lagged`). The report's table says which wins.
+//! BTC from the start capital, the naive mirror, the lagged-signal null and
+//! the copied traders' own exits (see `counterfactual`). The report's table
+//! says which wins.
 
 use dataflows::feed::Input;
 use dataflows::model::{TimeMs, Token};
@@ -33,6 +33,23 @@ pub fn btc_buy_and_hold(inputs: &[Input], start: TimeMs, capital: f64) -> Vec<(T
         }
     }
     curve
+}
+
+/// The benchmark of a strategy's entries with the copied traders' exits.
+pub const THEIR_EXITS: &str = "the copied traders' own exits";
+
+/// A row for a benchmark that does not apply to the strategy, saying why.
+pub fn not_comparable(name: &str, strategy: &EquityStats, why: &str) -> Value {
+    json!({
+        "benchmark": name,
+        "strategy_total_return": strategy.total_return,
+        "benchmark_total_return": "n/a",
+        "strategy_sharpe": strategy.sharpe,
+        "benchmark_sharpe": "n/a",
+        "strategy_max_drawdown": strategy.max_drawdown,
+        "benchmark_max_drawdown": "n/a",
+        "winner": format!("n/a: {why}"),
+    })
 }
 
 /// One row of the comparison: the strategy against a benchmark, on total

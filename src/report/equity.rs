@@ -55,6 +55,11 @@ impl<V> Recording<V> {
         self.equity.iter().map(|(t, v)| (*t, v.to_f64())).collect()
     }
 
+    /// The positions of the account's latest report.
+    pub fn positions(&self) -> impl Iterator<Item = (&Token, &OwnPosition)> {
+        self.held.iter()
+    }
+
     /// Takes in an input the venue fed back or the brain saw: for an account
     /// read back from a recorded log rather than driven.
     pub fn witness(&mut self, input: &Input) {
@@ -128,59 +133,5 @@ impl<V: Venue> Venue for Recording<V> {
             self.record(input);
         }
         out
-    }
-}
-
-/// A venue that receives the brain's intents `lag_ms` late: the lagged-signal
-/// null of the report — the same decisions, acted on hours later. If the
-/// strategy's edge is in its timing, the lagged copy does worse; if it does
-/// as well, the signals carry no information the market had not priced.
-pub struct Lagged<V> {
-    pub venue: V,
-    lag_ms: TimeMs,
-    waiting: BTreeMap<TimeMs, Vec<OrderIntent>>,
-}
-
-impl<V> Lagged<V> {
-    pub fn new(venue: V, lag_ms: TimeMs) -> Lagged<V> {
-        Lagged { venue, lag_ms, waiting: BTreeMap::new() }
-    }
-}
-
-impl<V: Venue> Lagged<V> {
-    fn release(&mut self, now: TimeMs) {
-        while let Some(entry) = self.waiting.first_entry() {
-            if *entry.key() > now {
-                break;
-            }
-            let (at, intents) = entry.remove_entry();
-            self.venue.submit(at, &intents);
-        }
-    }
-}
-
-impl<V: Venue> Venue for Lagged<V> {
-    fn observe(&mut self, input: &Input) {
-        self.release(input.time());
-        self.venue.observe(input);
-    }
-
-    fn submit(&mut self, now: TimeMs, intents: &[OrderIntent]) {
-        if !intents.is_empty() {
-            self.waiting.entry(now + self.lag_ms).or_default().extend(intents.iter().cloned());
-        }
-    }
-
-    fn next_due(&self) -> Option<TimeMs> {
-        let waiting = self.waiting.keys().next().copied();
-        match (waiting, self.venue.next_due()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
-    }
-
-    fn due(&mut self, now: TimeMs) -> Vec<Input> {
-        self.release(now);
-        self.venue.due(now)
     }
 }

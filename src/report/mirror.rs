@@ -15,6 +15,7 @@ use dataflows::model::{
 use dataflows::replay::{Change, Venue};
 use dataflows::rules::trader::Standing;
 
+use super::counterfactual::{self, Policy};
 use super::equity::Recording;
 use crate::executor::paper::PaperVenue;
 
@@ -57,55 +58,52 @@ pub fn leaders(standings: &[Change<Standing>], first: TimeMs, last: TimeMs) -> B
 
 /// The mirror's account over `inputs` (any order; replayed by time).
 pub fn run(inputs: &[Input], standings: &[Change<Standing>], venue: PaperVenue) -> Recording {
-    let mut sorted: Vec<&Input> = inputs.iter().filter(|i| !matches!(i, Input::Tick(_) | Input::Now(_))).collect();
-    sorted.sort_by_key(|i| i.time());
-    let mut v = Recording::new(venue);
-    let (Some(first), Some(last)) = (sorted.first().map(|i| i.time()), sorted.last().map(|i| i.time())) else {
-        return v;
-    };
-    let leaders = leaders(standings, first, last);
-    let mut m = Mirror::default();
-    let mut days = leaders.iter().peekable();
-    for input in sorted {
-        let t = input.time();
-        while let Some(due) = v.next_due().filter(|d| *d < t) {
-            v.due(due);
-        }
-        while let Some((midnight, leader)) = days.next_if(|(m, _)| **m <= t) {
-            if *leader != m.leader {
-                m.leader = *leader;
-                let tokens: Vec<Token> = m.ordered.keys().chain(m.positions_of(*leader).keys()).copied().collect();
+    let times = inputs.iter().filter(|i| !matches!(i, Input::Tick(_) | Input::Now(_))).map(Input::time);
+    let (first, last) = times.fold((TimeMs::MAX, 0), |(a, b), t| (a.min(t), b.max(t)));
+    let days = if first <= last { leaders(standings, first, last) } else { BTreeMap::new() };
+    let mut m = Mirror { days, ..Mirror::default() };
+    counterfactual::drive(inputs, venue, &mut m)
+}
+
+impl Policy for Mirror {
+    fn before(&mut self, v: &mut Recording, t: TimeMs) {
+        while let Some((midnight, leader)) = self.days.first_key_value().filter(|(m, _)| **m <= t) {
+            let (midnight, leader) = (*midnight, *leader);
+            self.days.remove(&midnight);
+            if leader != self.leader {
+                self.leader = leader;
+                let tokens: Vec<Token> = self.ordered.keys().chain(self.positions_of(leader).keys()).copied().collect();
                 for token in tokens {
-                    m.follow(&mut v, token, *midnight);
+                    self.follow(v, token, midnight);
                 }
             }
         }
-        v.observe(input);
+    }
+
+    fn after(&mut self, v: &mut Recording, input: &Input) {
         match input {
             Input::Fill(f) => {
                 let after = f.start_position.to_f64() + if f.side == Side::Buy { 1.0 } else { -1.0 } * f.size.to_f64();
-                m.positions.insert((f.wallet, f.token), after);
-                if Some(f.wallet) == m.leader {
-                    m.follow(&mut v, f.token, t);
+                self.positions.insert((f.wallet, f.token), after);
+                if Some(f.wallet) == self.leader {
+                    self.follow(v, f.token, f.time_ms);
                 }
             }
             Input::Account(a) => {
-                m.accounts.insert(a.wallet, a.value.to_f64());
+                self.accounts.insert(a.wallet, a.value.to_f64());
             }
             Input::Mark(p) => {
-                m.marks.insert(p.token, p.price.to_f64());
+                self.marks.insert(p.token, p.price.to_f64());
             }
             _ => {}
         }
-        while let Some(due) = v.next_due().filter(|d| *d <= t) {
-            v.due(due);
-        }
     }
-    v
 }
 
 #[derive(Default)]
 struct Mirror {
+    /// The leader of each midnight still to come.
+    days: BTreeMap<TimeMs, Option<Address>>,
     leader: Option<Address>,
     positions: BTreeMap<(Address, Token), f64>,
     accounts: BTreeMap<Address, f64>,

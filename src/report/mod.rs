@@ -5,6 +5,7 @@
 pub mod allocation;
 pub mod chart;
 pub mod compare;
+pub mod counterfactual;
 pub mod eligibility;
 pub mod equity;
 pub mod figures;
