@@ -133,6 +133,7 @@ fn the_2023_import_ingests_completely() {
     let mut ing = Ingestor::new(None);
     let mut errors = Vec::new();
     let mut values: std::collections::BTreeMap<String, Vec<(u64, f64)>> = Default::default();
+    let mut positions = 0;
     connectors::import::hl2023::read(
         &path,
         |r| match r {
@@ -140,8 +141,17 @@ fn the_2023_import_ingests_completely() {
                 let fill = convert::fill(&user, &fill).unwrap();
                 accepted(ing.ingest(Event::Fill(fill)));
             }
-            connectors::import::Record::AccountValue { user, time, value } => {
-                values.entry(user).or_default().push((time, value.to_string().parse().unwrap()));
+            connectors::import::Record::State { user, time, state } => {
+                let (held, value) = convert::account(&user, time, &state).unwrap();
+                positions += held.len();
+                for p in held {
+                    accepted(ing.ingest(Event::Position(p)));
+                }
+                accepted(ing.ingest(Event::Account(value)));
+                values
+                    .entry(user)
+                    .or_default()
+                    .push((time, state.margin_summary.account_value.to_string().parse().unwrap()));
             }
             other => panic!("the 2023 files hold fills and transfers only: {other:?}"),
         },
@@ -151,12 +161,14 @@ fn the_2023_import_ingests_completely() {
     assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(ing.stats.accepted["fill"], 35_691);
     assert_eq!(ing.stats.duplicates, 0);
-    // Account values from the ledger and the realised PnL: positive, for most
+    // Account states: values from the ledger and the realised PnL: positive, for most
     // wallets, and of the market's size (the largest net deposit is about $14k).
     assert!(values.len() >= 200, "{} wallets with an account value", values.len());
     assert!(values.values().flatten().all(|(_, v)| *v > 0.0));
     let largest = values.values().flatten().map(|(_, v)| *v).fold(0.0, f64::max);
     assert!((10_000.0..1_000_000.0).contains(&largest), "largest account value {largest}");
+    // Each state carries the positions the fills left open, valid as snapshots.
+    assert!(positions > 10_000, "{positions} positions in the account states");
 }
 
 /// The live path end to end: the tracker follows wallets on the venue's tape,

@@ -124,6 +124,14 @@ impl PositionBook {
         self.positions.get(&(user.to_string(), coin.to_string())).copied()
     }
 
+    /// `user`'s open positions: (coin, size, entry), by coin.
+    pub fn of<'a>(&'a self, user: &'a str) -> impl Iterator<Item = (&'a str, Decimal, Decimal)> + 'a {
+        self.positions
+            .range((user.to_string(), String::new())..)
+            .take_while(move |((u, _), _)| u == user)
+            .map(|((_, coin), (size, entry))| (coin.as_str(), *size, *entry))
+    }
+
     /// Every open position: ((user, coin), (size, entry)).
     pub fn open(&self) -> impl Iterator<Item = (&(String, String), &(Decimal, Decimal))> {
         self.positions.iter()
@@ -152,6 +160,9 @@ mod tests {
         let c = b.trade("u", "ETH", true, d("80"), d("2"));
         assert_eq!((c.dir, c.closed_pnl, c.end), ("Close Short", d("20"), Decimal::ZERO));
         assert_eq!(b.get("u", "ETH"), None);
+        b.trade("u", "BTC", false, d("50"), d("1"));
+        b.trade("v", "ETH", true, d("10"), d("1"));
+        assert_eq!(b.of("u").collect::<Vec<_>>(), [("BTC", d("-1"), d("50"))]);
         assert_eq!(fee(d("1000"), true), d("0.45"));
         assert_eq!(fee(d("1000"), false), d("0.15"));
     }

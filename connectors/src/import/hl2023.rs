@@ -6,16 +6,17 @@
 //! so the shared position model rebuilds each wallet's position from zero and
 //! derives start position, direction, realised PnL and the fee from the schedule.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use chrono::DateTime;
 
 use super::{ImportError, Record, RowError, Summary};
-use crate::hyperliquid::info::Fill;
+use crate::hyperliquid::info::{AssetPosition, ClearinghouseState, Fill, Leverage, MarginSummary, Position};
 use crate::position::{self, PositionBook};
 use crate::wire::{Decimal, parse_decimal};
+use rust_decimal::prelude::ToPrimitive;
 
 pub const TRADES: &str = "non_mm_trades.csv";
 pub const LIQUIDATIONS: &str = "liquidations.csv";
@@ -150,41 +151,110 @@ impl Equity {
         e
     }
 
-    /// Applies `user`'s transfers up to `until`, each as an account value at its time.
-    fn transfers_until(&mut self, user: &str, until: u64, out: &mut impl FnMut(Record)) {
-        let Some((list, next)) = self.transfers.get_mut(user) else { return };
+    /// Applies `user`'s transfers up to `until`: the account value after each, at its time.
+    fn transfers_until(&mut self, user: &str, until: u64) -> Vec<(u64, Decimal)> {
+        let mut out = Vec::new();
+        let Some((list, next)) = self.transfers.get_mut(user) else { return out };
         while let Some(t) = list.get(*next).filter(|t| t.time_ms <= until) {
             let v = self.value.entry(user.to_string()).or_insert(Decimal::ZERO);
             *v += t.delta_usd;
             if *v > Decimal::ZERO {
-                out(Record::AccountValue { user: user.to_string(), time: t.time_ms, value: *v });
+                out.push((t.time_ms, *v));
             }
             *next += 1;
         }
+        out
     }
 
-    fn fill(&mut self, user: &str, fill: &Fill, out: &mut impl FnMut(Record)) {
-        self.transfers_until(user, fill.time, out);
+    /// The account value after `fill` (its transfers up to it applied first).
+    fn fill(&mut self, user: &str, fill: &Fill) -> Vec<(u64, Decimal)> {
+        let mut out = self.transfers_until(user, fill.time);
         let v = self.value.entry(user.to_string()).or_insert(Decimal::ZERO);
         *v += fill.closed_pnl - fill.fee;
         if *v > Decimal::ZERO {
-            out(Record::AccountValue { user: user.to_string(), time: fill.time, value: *v });
+            out.push((fill.time, *v));
         }
+        out
     }
 
-    fn rest(&mut self, out: &mut impl FnMut(Record)) {
+    /// The transfers after every fill: (user, time, value).
+    fn rest(&mut self) -> Vec<(String, u64, Decimal)> {
         let mut users: Vec<String> = self.transfers.keys().cloned().collect();
         users.sort();
+        let mut out = Vec::new();
         for u in users {
-            self.transfers_until(&u, u64::MAX, out);
+            out.extend(self.transfers_until(&u, u64::MAX).into_iter().map(|(t, v)| (u.clone(), t, v)));
         }
+        out
+    }
+}
+
+/// The account state the data implies for `user` at `time`: its open
+/// positions from the book, valued at each coin's last trade price, and the
+/// account value `value`. The file says neither the margin mode nor the
+/// leverage: cross at the account's effective leverage (notional over value,
+/// rounded up, at least 1×), no liquidation price. A bare account value would
+/// read as a snapshot of a flat account and close what the fills opened.
+fn state(user: &str, time: u64, value: Decimal, book: &PositionBook, prices: &HashMap<String, Decimal>) -> Record {
+    let held: Vec<(&str, Decimal, Decimal, Decimal)> = book
+        .of(user)
+        .map(|(coin, size, entry)| (coin, size, entry, prices.get(coin).copied().unwrap_or(entry)))
+        .collect();
+    let notional: Decimal = held.iter().map(|(_, size, _, px)| (size * px).abs()).sum();
+    let leverage = if value > Decimal::ZERO { (notional / value).ceil().to_u64().unwrap_or(1).max(1) } else { 1 };
+    let lev = Decimal::from(leverage);
+    let asset_positions: Vec<AssetPosition> = held
+        .iter()
+        .map(|(coin, size, entry, px)| {
+            let position_value = position::round_usd((size * px).abs());
+            let margin_used = position::round_usd(position_value / lev);
+            let unrealized_pnl = position::round_usd((px - entry) * size);
+            let return_on_equity =
+                if margin_used.is_zero() { Decimal::ZERO } else { (unrealized_pnl / margin_used).round_dp(8) };
+            AssetPosition {
+                kind: "oneWay".into(),
+                position: Position {
+                    coin: coin.to_string(),
+                    szi: *size,
+                    leverage: Leverage { kind: "cross".into(), value: leverage, raw_usd: None },
+                    entry_px: *entry,
+                    position_value,
+                    unrealized_pnl,
+                    return_on_equity,
+                    liquidation_px: None,
+                    margin_used,
+                    max_leverage: None,
+                    max_trade_szs: None,
+                    cum_funding: None,
+                },
+            }
+        })
+        .collect();
+    let margin: Decimal = asset_positions.iter().map(|a| a.position.margin_used).sum();
+    let summary = MarginSummary {
+        account_value: value,
+        total_ntl_pos: position::round_usd(notional),
+        total_raw_usd: value,
+        total_margin_used: margin,
+    };
+    Record::State {
+        user: user.to_string(),
+        time,
+        state: ClearinghouseState {
+            asset_positions,
+            margin_summary: summary.clone(),
+            cross_margin_summary: summary,
+            cross_maintenance_margin_used: None,
+            withdrawable: (value - margin).max(Decimal::ZERO),
+            time: Some(time),
+        },
     }
 }
 
 /// Reads the trades (and counts the liquidations beside them), handing over
 /// every fill in file order and, from the ledger beside them, each wallet's
-/// account value (net deposits plus realised PnL less fees) at each transfer
-/// and after each fill; bad rows are reported to `on_error` and skipped.
+/// account state (see [`state`]) at each transfer and after each fill; bad
+/// rows are reported to `on_error` and skipped.
 pub fn read(
     path: &Path,
     mut on_record: impl FnMut(Record),
@@ -216,10 +286,18 @@ pub fn read(
     }
     summary.events.insert("transfer".into(), transfers.len() as u64);
     let mut equity = Equity::new(transfers);
-    let mut values = 0u64;
-    let mut emit = |r: Record| {
-        values += 1;
-        on_record(r);
+    let mut states = 0u64;
+    let mut prices: HashMap<String, Decimal> = HashMap::new();
+    // One state per wallet and millisecond, the last: two would read as two
+    // snapshots, the second omitting (closing) what the first reported.
+    let mut latest: HashMap<String, (u64, Record)> = HashMap::new();
+    let mut on_state = |user: &str, time: u64, r: Record, on_record: &mut dyn FnMut(Record)| {
+        if let Some((t, old)) = latest.insert(user.to_string(), (time, r))
+            && t != time
+        {
+            states += 1;
+            on_record(old);
+        }
     };
     for (i, line) in reader.lines().enumerate().skip(1) {
         let line_no = i as u64 + 1;
@@ -235,9 +313,17 @@ pub fn read(
                 summary.first_ms = Some(summary.first_ms.map_or(row.time_ms, |t| t.min(row.time_ms)));
                 summary.last_ms = Some(summary.last_ms.map_or(row.time_ms, |t| t.max(row.time_ms)));
                 *summary.events.entry("fill".into()).or_default() += 1;
+                // The transfers before this fill see the positions before it.
+                for (t, v) in equity.transfers_until(&row.user, row.time_ms.saturating_sub(1)) {
+                    on_state(&row.user, t, state(&row.user, t, v, &book, &prices), &mut on_record);
+                }
                 let fill = to_fill(&row, line_no, &mut book);
-                equity.fill(&row.user, &fill, &mut emit);
-                emit(Record::Fill { user: row.user.clone(), fill });
+                prices.insert(row.coin.clone(), row.px);
+                let after = equity.fill(&row.user, &fill);
+                on_record(Record::Fill { user: row.user.clone(), fill });
+                for (t, v) in after {
+                    on_state(&row.user, t, state(&row.user, t, v, &book, &prices), &mut on_record);
+                }
             }
             Err(reason) => {
                 let kind = reason.split([' ', ':']).next().unwrap_or("row").to_string();
@@ -246,9 +332,15 @@ pub fn read(
             }
         }
     }
-    equity.rest(&mut emit);
-    let fills = summary.events.get("fill").copied().unwrap_or(0);
-    summary.events.insert("account_value".into(), values - fills);
+    for (user, t, v) in equity.rest() {
+        on_state(&user, t, state(&user, t, v, &book, &prices), &mut on_record);
+    }
+    let mut last: Vec<(String, (u64, Record))> = latest.into_iter().collect();
+    last.sort_by(|a, b| a.0.cmp(&b.0));
+    summary.events.insert("account_state".into(), states + last.len() as u64);
+    for (_, (_, r)) in last {
+        on_record(r);
+    }
     if let Ok(f) = std::fs::File::open(dir.join(LIQUIDATIONS)) {
         let n = BufReader::new(f).lines().skip(1).filter(|l| l.as_ref().is_ok_and(|l| !l.trim().is_empty())).count();
         summary.events.insert("liquidation".into(), n as u64);
@@ -259,7 +351,9 @@ pub fn read(
         "startPosition, dir and closedPnl rebuilt from zero with average-entry accounting".into(),
         "fee from the base schedule (taker 0.045 %, maker 0.015 %)".into(),
         format!("{} positions still open at the end", book.open().count()),
-        "account values: net deposits (ledger) plus realised PnL less fees, at each transfer and fill \
+        "account states at each transfer and fill: the open positions (cross, at the account's effective \
+         leverage, valued at the last trade price) and the account value, net deposits (ledger) plus \
+         realised PnL less fees \
          (no unrealised PnL; none while not positive)"
             .into(),
     ];
@@ -286,5 +380,59 @@ mod tests {
             let e = parse_row(line).unwrap_err();
             assert!(e.contains(field), "{field}: {e}");
         }
+    }
+
+    /// Each fill is followed by the account state it leaves: the open
+    /// positions with the value (so an account value never reads as a flat
+    /// account), the leverage the notional implies; a transfer before a fill
+    /// sees the positions before it; fills in one millisecond leave one state.
+    #[test]
+    fn account_states_carry_the_positions_the_fills_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = "0x3b6996b7aa8371b0301167eefca33efca13307d6";
+        std::fs::write(
+            dir.path().join(TRADES),
+            format!(
+                "{HEADER}\n2023-03-01T00:00:00Z,{w},ETH,Bid,1000,3,true\n\
+                 2023-03-01T02:00:00Z,{w},ETH,Ask,1100,1,true\n2023-03-01T02:00:00Z,{w},ETH,Ask,1100,2,true\n"
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join(LEDGER),
+            format!("time,user,delta_usd\n2023-02-28T00:00:00Z,{w},1000\n2023-03-01T01:00:00Z,{w},500\n"),
+        )
+        .unwrap();
+        let mut states = Vec::new();
+        let summary = read(
+            dir.path(),
+            |r| {
+                if let Record::State { time, state, .. } = r {
+                    states.push((time, state));
+                }
+            },
+            |e| panic!("{e:?}"),
+        )
+        .unwrap();
+        let sizes = |s: &ClearinghouseState| -> Vec<(String, Decimal, u64)> {
+            s.asset_positions
+                .iter()
+                .map(|a| (a.position.coin.clone(), a.position.szi, a.position.leverage.value))
+                .collect()
+        };
+        let d = |x: &str| parse_decimal(x).unwrap();
+        // The close is two fills in one second: one state, after both.
+        assert_eq!(states.len(), 4, "deposit, open, deposit, close: {states:?}");
+        assert!(sizes(&states[0].1).is_empty());
+        assert_eq!(states[0].1.margin_summary.account_value, d("1000"));
+        // Long 3 ETH ($3,000) on a $998.65 account (less the taker fee): 4× cross.
+        assert_eq!(sizes(&states[1].1), [("ETH".to_string(), d("3"), 4)]);
+        assert_eq!(states[1].1.margin_summary.account_value, d("998.65"));
+        // The deposit an hour later still sees the position.
+        assert_eq!(sizes(&states[2].1), [("ETH".to_string(), d("3"), 3)]);
+        // Closed at +$300 less $1.485 fee: flat.
+        assert!(sizes(&states[3].1).is_empty());
+        assert_eq!(states[3].1.margin_summary.account_value, d("1797.165"));
+        assert_eq!(summary.events["account_state"], 4);
     }
 }
