@@ -14,4 +14,6 @@ pub mod ingest;
 pub mod logging;
 pub mod report;
 pub mod run_identity;
+#[cfg(test)]
+mod samples;
 pub mod store;

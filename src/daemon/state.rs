@@ -232,25 +232,12 @@ pub fn clear_pending(store: &Store, txn: &mut WriteTxn) -> Result<(), StoreError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dataflows::model::{Fill, MarkPrice, Price, Side, Size, TxHash, Usd};
+    use dataflows::model::{MarkPrice, Price, Side};
 
     const DAY: u64 = 86_400_000;
 
     fn fill(t: u64, wallet: Address, start: i64, side: Side, size: i64) -> Event {
-        Event::Fill(Fill {
-            time_ms: t,
-            wallet,
-            token: Token::parse("BTC").unwrap(),
-            side,
-            price: Price::from_int(100),
-            size: Size::from_int(size),
-            start_position: Size::from_int(start),
-            closed_pnl: Usd::ZERO,
-            fee: Usd::ZERO,
-            tx_hash: TxHash::default(),
-            trade_id: t,
-            liquidation: false,
-        })
+        Event::Fill(crate::samples::btc_fill(t, wallet, start, side, size))
     }
 
     fn mark(t: u64, px: i64) -> Event {

@@ -568,13 +568,10 @@ fn splitmix(mut z: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dataflows::model::{MarkPrice, Strategy};
+    use crate::samples::{btc, btc_intent as intent};
+    use dataflows::model::MarkPrice;
 
     const T: TimeMs = 1_700_000_000_000;
-
-    fn btc() -> Token {
-        Token::parse("BTC").unwrap()
-    }
 
     fn cfg() -> SimulationConfig {
         SimulationConfig {
@@ -593,24 +590,6 @@ mod tests {
 
     fn mark(t: TimeMs, px: &str) -> Input {
         Input::Mark(MarkPrice { time_ms: t, token: btc(), price: Price::parse(px).unwrap() })
-    }
-
-    fn intent(kind: IntentKind, side: Side, size: i64, order_type: OrderType, t: TimeMs) -> OrderIntent {
-        OrderIntent {
-            id: IntentId::derive(Strategy::Entry, btc(), t, kind),
-            time_ms: t,
-            strategy: Strategy::Entry,
-            token: btc(),
-            kind,
-            side,
-            size: Size::from_int(size),
-            price: Price::from_int(100),
-            order_type,
-            reduce_only: matches!(kind, IntentKind::Close | IntentKind::Decrease | IntentKind::StopLoss),
-            leverage: Ratio::from_int(3),
-            reason: "test".into(),
-            attribution: vec![],
-        }
     }
 
     fn market() -> OrderType {

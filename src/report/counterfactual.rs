@@ -173,13 +173,10 @@ impl Policy for TheirExits {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dataflows::model::{Attribution, Fill, MarkPrice, Price, Size, TxHash, Usd};
+    use crate::samples::{btc, btc_fill, btc_intent};
+    use dataflows::model::{Attribution, MarkPrice, Price, Usd};
 
     const T: TimeMs = 1_700_000_000_000;
-
-    fn btc() -> Token {
-        Token::parse("BTC").unwrap()
-    }
 
     fn wallet(b: u8) -> Address {
         Address::parse(&format!("0x{}", hex::encode([b; 20]))).unwrap()
@@ -190,38 +187,14 @@ mod tests {
     }
 
     fn fill(t: TimeMs, side: Side, size: i64, start: i64) -> Input {
-        Input::Fill(Fill {
-            time_ms: t,
-            wallet: wallet(1),
-            token: btc(),
-            side,
-            price: Price::from_int(100),
-            size: Size::from_int(size),
-            start_position: Size::from_int(start),
-            closed_pnl: Usd::ZERO,
-            fee: Usd::ZERO,
-            tx_hash: TxHash::default(),
-            trade_id: t,
-            liquidation: false,
-        })
+        Input::Fill(btc_fill(t, wallet(1), start, side, size))
     }
 
+    /// A market intent copying wallet 1.
     fn intent(t: TimeMs, kind: IntentKind, side: Side, size: i64) -> OrderIntent {
-        OrderIntent {
-            id: IntentId::derive(Strategy::Entry, btc(), t, kind),
-            time_ms: t,
-            strategy: Strategy::Entry,
-            token: btc(),
-            kind,
-            side,
-            size: Size::from_int(size),
-            price: Price::from_int(100),
-            order_type: OrderType::Market { max_slippage_percent: Ratio::ZERO },
-            reduce_only: kind != IntentKind::Open,
-            leverage: Ratio::from_int(1),
-            reason: "test".into(),
-            attribution: vec![Attribution { wallet: wallet(1), cluster: None, weight: Ratio::from_int(1) }],
-        }
+        let market = OrderType::Market { max_slippage_percent: Ratio::ZERO };
+        let copied = Attribution { wallet: wallet(1), cluster: None, weight: Ratio::from_int(1) };
+        OrderIntent { attribution: vec![copied], ..btc_intent(kind, side, size, market, t) }
     }
 
     fn venue() -> PaperVenue {

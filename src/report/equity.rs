@@ -63,11 +63,16 @@ impl<V> Recording<V> {
     /// Takes in an input the venue fed back or the brain saw: for an account
     /// read back from a recorded log rather than driven.
     pub fn witness(&mut self, input: &Input) {
+        self.see_mark(input);
+        self.record(input);
+    }
+
+    /// A mark: the exposure's price, and a liquidation if it reached one.
+    fn see_mark(&mut self, input: &Input) {
         if let Input::Mark(m) = input {
             self.marks.insert(m.token, m.price);
             self.check_liquidation(m.token);
         }
-        self.record(input);
     }
 
     fn check_liquidation(&mut self, token: Token) {
@@ -112,10 +117,7 @@ impl<V> Recording<V> {
 
 impl<V: Venue> Venue for Recording<V> {
     fn observe(&mut self, input: &Input) {
-        if let Input::Mark(m) = input {
-            self.marks.insert(m.token, m.price);
-            self.check_liquidation(m.token);
-        }
+        self.see_mark(input);
         self.venue.observe(input);
     }
 
