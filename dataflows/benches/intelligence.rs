@@ -23,7 +23,7 @@ use dataflows::rules::eligibility::tiers;
 use hdrhistogram::Histogram;
 
 mod common;
-use common::{HOUR, T0, World, env_or, record, report};
+use common::{HOUR, T0, World, env_or, figure, latency_figures, record, report};
 
 #[path = "../tests/reference/mod.rs"]
 mod reference;
@@ -114,4 +114,7 @@ fn main() {
     }
     let ref_p50 = report("reference recompute (no clusters)", &refh);
     println!("ratio of medians, reference / dataflow: {:.0}x", ref_p50 / dd_p50);
+    latency_figures(&format!("intelligence.fill.{wallets}"), &dd);
+    latency_figures(&format!("intelligence.reference.{wallets}"), &refh);
+    figure(&format!("intelligence.ratio.{wallets}"), ref_p50 / dd_p50, "x");
 }

@@ -23,7 +23,7 @@ use dataflows::trading::Params;
 use hdrhistogram::Histogram;
 
 mod common;
-use common::{World, env_or, record, report};
+use common::{World, env_or, figure, latency_figures, record, report};
 
 const KINDS: [&str; 4] = ["mark tick", "tracked fill", "position snapshot", "clock tick"];
 
@@ -108,7 +108,10 @@ fn main() {
     });
     println!("load: {load_s:.1} s ({:.0} events/s)", events as f64 / load_s);
     println!("while measuring: {} signals, {} intents", during.0, during.1);
+    let scale = format!("{wallets}x{tokens}");
+    figure(&format!("brain.load.{scale}"), events as f64 / load_s, "events/s");
     for (kind, h) in KINDS.iter().zip(&hists) {
         report(kind, h);
+        latency_figures(&format!("brain.{}.{scale}", kind.replace(' ', "_")), h);
     }
 }

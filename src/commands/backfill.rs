@@ -172,7 +172,17 @@ pub fn run(
     }
     println!("out: {}", out.display());
     println!("took {:.1} s with {workers} worker(s)", started.elapsed().as_secs_f64());
+    if let Some(kb) = peak_rss_kb() {
+        println!("peak memory: {} MiB", kb / 1024);
+    }
     Ok(())
+}
+
+/// The process's peak resident set (Linux `VmHWM`), in KiB; `None` elsewhere.
+fn peak_rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// A progress bar over the replays (hidden when stderr is not a terminal).

@@ -233,6 +233,21 @@ impl World {
     }
 }
 
+/// One figure for `scripts/benchmarks` to collect: a tab-separated line
+/// `FIGURE key value unit` (the human lines beside it are for people).
+pub fn figure(key: &str, value: f64, unit: &str) {
+    println!("FIGURE\t{key}\t{value:.3}\t{unit}");
+}
+
+/// A latency histogram's p50, p99, p99.9 and max as figures `key.p50` … in µs.
+pub fn latency_figures(key: &str, h: &Histogram<u64>) {
+    let us = |q: f64| h.value_at_quantile(q) as f64 / 1_000.0;
+    figure(&format!("{key}.p50"), us(0.5), "µs");
+    figure(&format!("{key}.p99"), us(0.99), "µs");
+    figure(&format!("{key}.p99_9"), us(0.999), "µs");
+    figure(&format!("{key}.max"), h.max() as f64 / 1_000.0, "µs");
+}
+
 /// Prints one latency line; returns the median in µs.
 pub fn report(name: &str, h: &Histogram<u64>) -> f64 {
     let us = |q: f64| h.value_at_quantile(q) as f64 / 1_000.0;
