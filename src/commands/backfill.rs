@@ -151,7 +151,7 @@ pub fn run(
     let simulated = simulated?;
     let replay_secs = fed.elapsed().as_secs_f64();
     let run = RunRecord { simulated, enabled: enabled.clone(), events: inputs.len(), separate_accounts: true };
-    let benchmarks = Benchmarks::of(config, &inputs, &run.simulated);
+    let benchmarks = Benchmarks::of(config, &inputs, &run.simulated)?;
     let (_, counts) = write_run_dir(config, out, &run, &inputs, &benchmarks)?;
     let rate = inputs.len() as f64 / replay_secs.max(1e-9);
     println!(
@@ -349,15 +349,15 @@ pub struct Benchmarks {
     /// Per strategy, its lagged-signal null's account.
     pub nulls: Vec<Account>,
     pub lag_hours: u64,
-    /// Per strategy whose entries each copy one trader: its entries with the
-    /// copied traders' own exits instead of ours.
+    /// The entry strategy's entries with the copied traders' own exits
+    /// instead of ours (the one strategy that copies one trader per position).
     pub their_exits: Vec<Account>,
 }
 
 impl Benchmarks {
     /// The benchmarks of the strategies' accounts in `s`, each computed in
     /// one pass over `inputs` on a paper account of its own (in parallel).
-    fn of(config: &Config, inputs: &[Input], s: &Simulated) -> Benchmarks {
+    fn of(config: &Config, inputs: &[Input], s: &Simulated) -> anyhow::Result<Benchmarks> {
         let start = s.accounts.iter().filter_map(|a| a.equity.first().map(|e| e.0)).min();
         let start = start.unwrap_or_else(|| inputs.iter().map(Input::time).min().unwrap_or(0));
         let capital = config.backtest.start_capital_usd;
@@ -365,7 +365,7 @@ impl Benchmarks {
             |name: &str, r: Recording| Account::of(name, capital, &r, r.venue.account_value(), r.venue.funding_paid());
         let lag_hours = config.backtest.lagged_null_hours;
         let strategies: Vec<Strategy> = s.accounts.iter().filter_map(|a| Strategy::from_name(&a.name)).collect();
-        let of = |st: Strategy| s.outputs.intents.iter().filter(move |i| i.strategy == st);
+        let intents_of = |st: Strategy| s.outputs.intents.iter().filter(move |i| i.strategy == st);
         std::thread::scope(|scope| {
             let mirror = scope.spawn(|| {
                 account("naive mirror", mirror::run(inputs, &s.outputs.standings, paper_venue(config, start)))
@@ -374,7 +374,7 @@ impl Benchmarks {
                 .iter()
                 .map(|st| {
                     scope.spawn(move || {
-                        let mut delayed = counterfactual::Delayed::new(of(*st), lag_hours * 3_600_000);
+                        let mut delayed = counterfactual::Delayed::new(intents_of(*st), lag_hours * 3_600_000);
                         account(st.name(), counterfactual::drive(inputs, paper_venue(config, start), &mut delayed))
                     })
                 })
@@ -383,22 +383,23 @@ impl Benchmarks {
                 .iter()
                 // Only the entry strategy copies one trader per position (seed 001).
                 .filter(|st| **st == Strategy::Entry)
-                .filter_map(|st| Some((*st, counterfactual::TheirExits::new(of(*st))?)))
+                .filter_map(|st| Some((*st, counterfactual::TheirExits::new(intents_of(*st))?)))
                 .map(|(st, mut policy)| {
                     scope.spawn(move || {
                         account(st.name(), counterfactual::drive(inputs, paper_venue(config, start), &mut policy))
                     })
                 })
                 .collect();
-            let join = |h: std::thread::ScopedJoinHandle<'_, Account>| h.join().ok();
-            Benchmarks {
+            let join = |h: std::thread::ScopedJoinHandle<'_, Account>| {
+                h.join().map_err(|_| anyhow::anyhow!("a benchmark's replay panicked"))
+            };
+            Ok(Benchmarks {
                 btc: compare::btc_buy_and_hold(inputs, start, capital.to_f64()),
-                mirror: join(mirror)
-                    .unwrap_or_else(|| account("naive mirror", Recording::new(paper_venue(config, start)))),
-                nulls: nulls.into_iter().filter_map(join).collect(),
+                mirror: join(mirror)?,
+                nulls: nulls.into_iter().map(join).collect::<anyhow::Result<_>>()?,
                 lag_hours,
-                their_exits: their_exits.into_iter().filter_map(join).collect(),
-            }
+                their_exits: their_exits.into_iter().map(join).collect::<anyhow::Result<_>>()?,
+            })
         })
     }
 }
@@ -789,7 +790,7 @@ pub fn report_recorded(config: &Config, state: &Path, out: &Path, since: Option<
         events: inputs.len(),
         separate_accounts: false,
     };
-    let benchmarks = Benchmarks::of(config, &inputs, &run.simulated);
+    let benchmarks = Benchmarks::of(config, &inputs, &run.simulated)?;
     let (report, _) = write_run_dir(config, out, &run, &inputs, &benchmarks)?;
     Ok(report)
 }
