@@ -28,6 +28,9 @@ pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 pub struct Rng(u64);
 
 impl Rng {
+    pub fn seeded(seed: u64) -> Rng {
+        Rng(seed)
+    }
     pub fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
@@ -236,7 +239,11 @@ impl World {
 /// One figure for `scripts/benchmarks` to collect: a tab-separated line
 /// `FIGURE key value unit` (the human lines beside it are for people).
 pub fn figure(key: &str, value: f64, unit: &str) {
-    println!("FIGURE\t{key}\t{value:.3}\t{unit}");
+    if value.fract() == 0.0 {
+        println!("FIGURE\t{key}\t{value:.0}\t{unit}");
+    } else {
+        println!("FIGURE\t{key}\t{value:.3}\t{unit}");
+    }
 }
 
 /// A latency histogram's p50, p99, p99.9 and max as figures `key.p50` … in µs.
@@ -265,4 +272,12 @@ pub fn report(name: &str, h: &Histogram<u64>) -> f64 {
 /// Records one latency.
 pub fn record(h: &mut Histogram<u64>, d: Duration) {
     h.record(d.as_nanos() as u64).expect("record");
+}
+
+/// A line of `/proc/self/status` (`VmRSS`, `VmHWM`) in MiB; `None` off Linux.
+pub fn status_mib(field: &str) -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
 }
