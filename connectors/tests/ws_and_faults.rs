@@ -484,3 +484,78 @@ async fn the_traded_accounts_orders_and_fills_stream_back() {
     );
     v.stop().await;
 }
+
+/// `/sim/wire-times` (the end-to-end benchmark's clock): off by default; on,
+/// every trade sent on `trades` is stamped once, no later than the frame's
+/// arrival, and each `/exchange` request is stamped on arrival with its audit seq.
+#[tokio::test(flavor = "multi_thread")]
+async fn wire_times_stamp_trades_sent_and_exchange_requests() {
+    use connectors::hyperliquid::actions::{Action, CancelByCloidWire};
+    use connectors::hyperliquid::signing::{l1_digest, sign_digest};
+    connectors::install_tls_provider();
+    let off = venue(60).await;
+    let r = reqwest::get(format!("{}/sim/wire-times", off.http_url())).await.unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::NOT_FOUND);
+    off.stop().await;
+
+    let sim = SimConfig {
+        seed: 41,
+        wallets: 30,
+        tokens: 3,
+        warmup_days: 2,
+        external_accounts: vec![(address_of(&[7u8; 32]).unwrap(), 50_000)],
+        ..SimConfig::default()
+    };
+    let options = VenueOptions {
+        sim,
+        clock: ClockMode::Stepped,
+        info_weight_per_minute: 1_000_000,
+        record_wire_times: true,
+        ..VenueOptions::default()
+    };
+    let v = connectors::sim::start(options, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let wire = || async {
+        reqwest::get(format!("{}/sim/wire-times", v.http_url())).await.unwrap().json::<Value>().await.unwrap()
+    };
+    let mut ws = connect(&v).await;
+    send(&mut ws, json!({"method": "subscribe", "subscription": {"type": "trades", "coin": "BTC"}})).await;
+    let start = v.venue.now_ms();
+    advance(&v, 6 * 60 * MINUTE_MS).await;
+    // A new trade's frame, and what the venue stamped before it arrived here.
+    let (tid, received_ns) = loop {
+        let f = next_json(&mut ws).await;
+        let newest =
+            f["data"].as_array().and_then(|d| d.iter().rev().find(|t| t["time"].as_u64() > Some(start)).cloned());
+        if let Some(t) = newest {
+            break (t["tid"].as_u64().unwrap(), wire().await["now_ns"].as_u64().unwrap());
+        }
+    };
+    let w = wire().await;
+    assert!(w["clock"].is_null(), "a stepped clock has no real-time reference: {}", w["clock"]);
+    let stamped = w["trades"].as_array().unwrap().iter().find(|t| t["tid"].as_u64() == Some(tid)).cloned();
+    let stamped = stamped.unwrap_or_else(|| panic!("trade {tid} sent but not stamped"));
+    assert_eq!(stamped["coin"], "BTC");
+    assert!(stamped["sent_ns"].as_u64().unwrap() <= received_ns);
+    let tids: Vec<u64> = w["trades"].as_array().unwrap().iter().map(|t| t["tid"].as_u64().unwrap()).collect();
+    let mut unique = tids.clone();
+    unique.dedup();
+    assert_eq!(tids, unique, "each trade is stamped once, in tid order");
+
+    // One /exchange request (a cancel of nothing is refused, and still audited).
+    let key = [7u8; 32];
+    let cancel = Action::CancelByCloid {
+        cancels: vec![CancelByCloidWire { asset: 1, cloid: "0x000000000000000000000000000000bb".into() }],
+    };
+    let nonce = v.venue.now_ms() + 1;
+    let sig = sign_digest(&key, &l1_digest(&cancel, nonce, None, None, true).unwrap()).unwrap();
+    let body = json!({"action": cancel, "nonce": nonce, "signature": sig, "vaultAddress": null});
+    let before = wire().await["now_ns"].as_u64().unwrap();
+    reqwest::Client::new().post(format!("{}/exchange", v.http_url())).json(&body).send().await.unwrap();
+    let w = wire().await;
+    let requests = w["requests"].as_array().unwrap();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert_eq!(requests[0]["seq"], 1);
+    let arrived = requests[0]["arrived_ns"].as_u64().unwrap();
+    assert!(before <= arrived && arrived <= w["now_ns"].as_u64().unwrap());
+    v.stop().await;
+}

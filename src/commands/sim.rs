@@ -120,6 +120,7 @@ pub async fn serve(args: &SimServeArgs) -> anyhow::Result<()> {
         mainnet: true,
         faults: Faults::parse(&args.faults).map_err(|e| anyhow::anyhow!("--faults: {e}"))?,
         ws_idle_secs: 60,
+        record_wire_times: false,
     };
     let listen: SocketAddr = args.listen.parse().with_context(|| format!("--listen {:?}", args.listen))?;
     eprintln!(

@@ -16,6 +16,7 @@ pub use world::{DEFAULT_T0_MS, SimConfig, World};
 pub mod nansen_views;
 pub mod server;
 pub mod views;
+pub mod wire_times;
 pub mod ws;
 
 pub use server::{ClockMode, RunningVenue, TEST_NANSEN_KEY, Venue, VenueOptions, start};

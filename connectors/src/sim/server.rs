@@ -63,6 +63,9 @@ pub struct VenueOptions {
     pub faults: Faults,
     /// A WebSocket that sends nothing for this long is closed (Hyperliquid: 60 s).
     pub ws_idle_secs: u64,
+    /// Stamp trades sent and `/exchange` requests received in real time
+    /// (`GET /sim/wire-times`), for the end-to-end benchmark.
+    pub record_wire_times: bool,
 }
 
 impl Default for VenueOptions {
@@ -77,6 +80,7 @@ impl Default for VenueOptions {
             mainnet: true,
             faults: Faults::default(),
             ws_idle_secs: 60,
+            record_wire_times: false,
         }
     }
 }
@@ -98,6 +102,7 @@ pub struct Venue {
     fault_rng: Mutex<SimRng>,
     frozen_mids: Mutex<Option<crate::hyperliquid::info::AllMids>>,
     ws_users: Mutex<UserClaims>,
+    wire_times: Option<Mutex<super::wire_times::WireTimes>>,
 }
 
 impl Venue {
@@ -112,6 +117,7 @@ impl Venue {
             .collect();
         let frozen = options.faults.freeze_prices.then(|| views::all_mids(&world));
         Venue {
+            wire_times: options.record_wire_times.then(|| Mutex::new(super::wire_times::WireTimes::new())),
             clock_base: Mutex::new((world.now_ms, Instant::now())),
             fault_rng: Mutex::new(SimRng::derive(options.sim.seed, "http-faults", 0)),
             faults: Mutex::new(options.faults.clone()),
@@ -139,6 +145,11 @@ impl Venue {
 
     pub fn frozen_mids(&self) -> Option<crate::hyperliquid::info::AllMids> {
         self.frozen_mids.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The wire-time recorder, when the options asked for one.
+    pub fn wire_times(&self) -> Option<std::sync::MutexGuard<'_, super::wire_times::WireTimes>> {
+        self.wire_times.as_ref().map(|m| m.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     pub fn is_stopped(&self) -> bool {
@@ -543,6 +554,7 @@ pub fn persona_rows(world: &World) -> Vec<impl Serialize + use<>> {
 }
 
 async fn exchange(State(v): State<Arc<Venue>>, body: Bytes) -> Response {
+    let arrived = v.wire_times().map(|w| w.now_ns());
     let req: crate::hyperliquid::actions::ExchangeRequest = match json_body(&body) {
         Ok(r) => r,
         Err(resp) => return *resp,
@@ -554,7 +566,11 @@ async fn exchange(State(v): State<Arc<Venue>>, body: Bytes) -> Response {
     let mainnet = v.options.mainnet;
     let response = {
         let mut world = v.world.write().unwrap_or_else(|e| e.into_inner());
-        world.exchange(&req, mainnet)
+        let response = world.exchange(&req, mainnet);
+        if let (Some(ns), Some(mut w), Some(entry)) = (arrived, v.wire_times(), world.exchange.audit.last()) {
+            w.request_arrived(entry.seq, ns);
+        }
+        response
     };
     let lose = {
         let mut f = v.faults.lock().unwrap_or_else(|e| e.into_inner());
@@ -629,6 +645,20 @@ async fn ws_upgrade(
     upgrade.on_upgrade(move |socket| ws::serve_socket(v, addr.ip(), socket))
 }
 
+async fn sim_wire_times(State(v): State<Arc<Venue>>) -> Response {
+    let base = *v.clock_base.lock().unwrap_or_else(|e| e.into_inner());
+    match v.wire_times() {
+        Some(w) => {
+            let mut view = w.view();
+            if let ClockMode::Speed(speed) = v.options.clock {
+                view.clock = Some(super::wire_times::ClockBase { virtual_ms: base.0, at_ns: w.ns_at(base.1), speed });
+            }
+            json_response(StatusCode::OK, &view)
+        }
+        None => (StatusCode::NOT_FOUND, "the venue was started without record_wire_times").into_response(),
+    }
+}
+
 async fn sim_audit(State(v): State<Arc<Venue>>) -> Response {
     let audit = v.world().exchange.audit.clone();
     json_response(StatusCode::OK, &audit)
@@ -644,6 +674,7 @@ pub fn router(venue: Arc<Venue>) -> Router {
         .route("/info", post(info))
         .route("/exchange", post(exchange))
         .route("/sim/audit", get(sim_audit))
+        .route("/sim/wire-times", get(sim_wire_times))
         .route("/api/v1/perp-leaderboard", post(leaderboard))
         .route("/api/v1/profiler/perp-trades", post(perp_trades))
         .route("/api/v1/profiler/perp-positions", post(perp_positions))

@@ -130,14 +130,19 @@ fn poll_feed(world: &World, venue: &Venue, feed: &mut Feed, now: u64) -> Vec<Str
             }
         }
         Feed::Trades { token, cursor } => {
+            let mut wire = venue.wire_times();
             let new: Vec<Value> = world.tape[*cursor..]
                 .iter()
                 .filter(|t| t.token == *token)
                 .map(|t| {
-                    json!({"coin": world.specs()[t.token].name, "side": if t.taker_buy { "B" } else { "A" },
+                    let coin = &world.specs()[t.token].name;
+                    let users = [world.accounts[t.buyer].address_hex(), world.accounts[t.seller].address_hex()];
+                    if let Some(w) = wire.as_mut() {
+                        w.trade_sent(t.tid, coin, t.time, users.clone());
+                    }
+                    json!({"coin": coin, "side": if t.taker_buy { "B" } else { "A" },
                         "px": hl_string(&t.px), "sz": hl_string(&t.sz), "hash": world.trade_hash(t.tid),
-                        "time": t.time, "tid": t.tid,
-                        "users": [world.accounts[t.buyer].address_hex(), world.accounts[t.seller].address_hex()]})
+                        "time": t.time, "tid": t.tid, "users": users})
                 })
                 .collect();
             *cursor = world.tape.len();
