@@ -56,8 +56,8 @@ fn main() {
     let target: usize = env_or("MF_BENCH_RECORDS", 1_000_000);
     let wallets: usize = env_or("MF_BENCH_WALLETS", 3_000);
     let tokens: usize = env_or("MF_BENCH_TOKENS", 50);
-    // About 9 records a wallet a day and 24 marks a token a day.
-    let per_day = 9 * wallets + 24 * tokens + 120;
+    // About 9 records a wallet a day and 24 marks a token a day (under-estimated: the history is cut to size).
+    let per_day = 8 * wallets + 24 * tokens + 120;
     let days = (target / per_day + 2) as u64;
     let mut world = World::new(wallets, tokens);
     let mut history = world.trading_history(days);

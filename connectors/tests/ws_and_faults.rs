@@ -13,6 +13,10 @@ use tokio_tungstenite::tungstenite::Message;
 type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn venue(idle_secs: u64) -> RunningVenue {
+    venue_with(idle_secs, false).await
+}
+
+async fn venue_with(idle_secs: u64, record_wire_times: bool) -> RunningVenue {
     let sim = SimConfig {
         seed: 41,
         wallets: 30,
@@ -26,6 +30,7 @@ async fn venue(idle_secs: u64) -> RunningVenue {
         clock: ClockMode::Stepped,
         info_weight_per_minute: 1_000_000,
         ws_idle_secs: idle_secs,
+        record_wire_times,
         ..VenueOptions::default()
     };
     connectors::sim::start(options, "127.0.0.1:0".parse().unwrap()).await.unwrap()
@@ -498,22 +503,7 @@ async fn wire_times_stamp_trades_sent_and_exchange_requests() {
     assert_eq!(r.status(), reqwest::StatusCode::NOT_FOUND);
     off.stop().await;
 
-    let sim = SimConfig {
-        seed: 41,
-        wallets: 30,
-        tokens: 3,
-        warmup_days: 2,
-        external_accounts: vec![(address_of(&[7u8; 32]).unwrap(), 50_000)],
-        ..SimConfig::default()
-    };
-    let options = VenueOptions {
-        sim,
-        clock: ClockMode::Stepped,
-        info_weight_per_minute: 1_000_000,
-        record_wire_times: true,
-        ..VenueOptions::default()
-    };
-    let v = connectors::sim::start(options, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let v = venue_with(60, true).await;
     let wire = || async {
         reqwest::get(format!("{}/sim/wire-times", v.http_url())).await.unwrap().json::<Value>().await.unwrap()
     };

@@ -23,7 +23,7 @@ use dataflows::rules::eligibility::tiers;
 use hdrhistogram::Histogram;
 
 mod common;
-use common::{HOUR, T0, World, env_or, figure, latency_figures, record, report};
+use common::{HOUR, T0, World, env_or, feed_hourly, figure, latency_figures, record, report};
 
 #[path = "../tests/reference/mod.rs"]
 mod reference;
@@ -62,19 +62,7 @@ fn main() {
             });
             let mut feeder = Feeder::default();
             let started = Instant::now();
-            // Load in hourly epochs.
-            let mut i = 0;
-            while i < history.len() {
-                let until = history[i].0 / HOUR * HOUR + HOUR;
-                while i < history.len() && history[i].0 < until {
-                    for input in &history[i].1 {
-                        feeder.apply(&mut sessions, input, history[i].0);
-                    }
-                    i += 1;
-                }
-                feeder.advance_to(&mut sessions, until);
-                worker.step_while(|| probe.less_than(&until));
-            }
+            feed_hourly(worker, &mut feeder, &mut sessions, &probe, &history, |_| {});
             let load = started.elapsed().as_secs_f64();
             let mut hist = Histogram::<u64>::new(3).expect("histogram");
             for (n, f) in updates.iter().enumerate() {

@@ -16,7 +16,7 @@ use dataflows::feed::{Feeder, Sessions};
 use dataflows::trading::Params;
 
 mod common;
-use common::{HOUR, T0, World, env_or, figure, status_mib};
+use common::{HOUR, T0, World, env_or, feed_hourly, figure, status_mib};
 
 fn main() {
     let wallets: usize = env_or("MF_BENCH_WALLETS", 3_000);
@@ -45,22 +45,12 @@ fn main() {
         let mut feeder = Feeder::default();
         let mut samples: Vec<(f64, f64)> = Vec::new();
         let started = Instant::now();
-        let mut i = 0;
-        while i < history.len() {
-            let until = history[i].0 / HOUR * HOUR + HOUR;
-            while i < history.len() && history[i].0 < until {
-                for input in &history[i].1 {
-                    feeder.apply(&mut sessions, input, history[i].0);
-                }
-                i += 1;
-            }
-            feeder.advance_to(&mut sessions, until);
-            worker.step_while(|| probe.less_than(&until));
+        feed_hourly(worker, &mut feeder, &mut sessions, &probe, &history, |until| {
             let hours = (until - T0) / HOUR;
             if hours.is_multiple_of(6) {
                 samples.push((hours as f64 / 24.0, status_mib("VmRSS:").unwrap_or(0.0)));
             }
-        }
+        });
         (samples, started.elapsed().as_secs_f64())
     });
     println!("fed in {secs:.1} s ({:.0} events/s)", events as f64 / secs);

@@ -58,6 +58,9 @@ pub struct Stepped {
     pub logged: usize,
 }
 
+/// How much of the log (by stamp) a recovery replays per step.
+const RECOVERY_STEP_MS: TimeMs = 3_600_000;
+
 pub struct Stepper {
     pub engine: Engine,
     pub ingestor: Ingestor,
@@ -89,8 +92,12 @@ impl Stepper {
         }
     }
 
-    /// Replays what the store holds (folded inputs, then the log) as one
-    /// step at the time processed up to; returns every decision it implies.
+    /// Replays what the store holds (folded inputs, then the log) up to the
+    /// time processed up to; returns every decision it implies. The replay
+    /// goes in steps of an hour of stamps: decisions do not depend on how
+    /// steps group the inputs (tests/stream_equals_replay.rs), and one step of
+    /// everything holds every distinct time in flight at once — measured: a
+    /// log of 1M records (3,000 wallets, 37 days) exhausted 23 GiB.
     pub fn recover(&mut self, store: &Store) -> anyhow::Result<StepOutput> {
         let inputs = state::inputs(store)?;
         self.ingestor.resume(store)?;
@@ -100,8 +107,22 @@ impl Stepper {
         for s in &inputs {
             self.note(&s.event);
         }
-        let fed: Vec<(TimeMs, Input)> = inputs.iter().map(|s| (s.time_ms, s.event.input())).collect();
-        let out = self.engine.step(last, fed)?;
+        let mut out = StepOutput { time: last, ..StepOutput::default() };
+        let mut batch: Vec<(TimeMs, Input)> = Vec::new();
+        let mut fed = inputs.iter().map(|s| (s.time_ms, s.event.input())).peekable();
+        while let Some((stamp, input)) = fed.next() {
+            batch.push((stamp, input));
+            let hour_end = stamp / RECOVERY_STEP_MS * RECOVERY_STEP_MS + RECOVERY_STEP_MS - 1;
+            if hour_end < last && fed.peek().is_none_or(|(next, _)| *next > hour_end) {
+                let step = self.engine.step(hour_end, std::mem::take(&mut batch))?;
+                out.signals.extend(step.signals);
+                out.intents.extend(step.intents);
+            }
+        }
+        let step = self.engine.step(last, batch)?;
+        out.signals.extend(step.signals);
+        out.intents.extend(step.intents);
+        out.next_wakeup = step.next_wakeup;
         self.wakeup = out.next_wakeup;
         Ok(out)
     }

@@ -8,13 +8,14 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use dataflows::feed::Input;
+use dataflows::feed::{Feeder, Input, Sessions};
 use dataflows::intel::metrics::DAY_MS;
 use dataflows::model::{
     AccountValue, Address, Fill, LeaderboardRow, LeaderboardWindow, MarginMode, MarkPrice, Origin, OwnPosition,
     PositionSnapshot, Price, Ratio, Side, Size, Strategy, Token, TxHash, Usd,
 };
 use hdrhistogram::Histogram;
+use timely::dataflow::ProbeHandle;
 
 pub const HOUR: u64 = 3_600_000;
 pub const T0: u64 = 20_000 * DAY_MS;
@@ -280,4 +281,29 @@ pub fn status_mib(field: &str) -> Option<f64> {
     let line = status.lines().find(|l| l.starts_with(field))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
+}
+
+/// Feeds `history` in hourly epochs (as the daemon's steps would), waiting
+/// for the probe after each; `after_hour` sees each epoch's end.
+pub fn feed_hourly(
+    worker: &mut timely::worker::Worker,
+    feeder: &mut Feeder,
+    sessions: &mut Sessions,
+    probe: &ProbeHandle<u64>,
+    history: &[(u64, Vec<Input>)],
+    mut after_hour: impl FnMut(u64),
+) {
+    let mut i = 0;
+    while i < history.len() {
+        let until = history[i].0 / HOUR * HOUR + HOUR;
+        while i < history.len() && history[i].0 < until {
+            for input in &history[i].1 {
+                feeder.apply(sessions, input, history[i].0);
+            }
+            i += 1;
+        }
+        feeder.advance_to(sessions, until);
+        worker.step_while(|| probe.less_than(&until));
+        after_hour(until);
+    }
 }
