@@ -82,15 +82,7 @@ async fn run() {
         external_accounts: vec![(account, 100_000)],
         ..SimConfig::default()
     };
-    let options = VenueOptions {
-        sim,
-        clock: ClockMode::Speed(speed),
-        info_weight_per_minute: 10_000_000,
-        nansen_per_second: 100_000,
-        nansen_per_minute: 1_000_000,
-        record_wire_times: true,
-        ..VenueOptions::default()
-    };
+    let options = VenueOptions { record_wire_times: true, ..VenueOptions::unthrottled(sim, ClockMode::Speed(speed)) };
     let v = connectors::sim::start(options, "127.0.0.1:0".parse().expect("address")).await.expect("the venue starts");
     let dir = tempfile::tempdir().expect("temp dir");
     private(&dir.path().join("hl.key"), &format!("0x{}\n", hex::encode(KEY)));
@@ -214,18 +206,18 @@ async fn run() {
             // intent: an entry is stamped when its delay has run.
             let due = i.time_ms.saturating_sub(delay_ms);
             let ts = trades.get(&(i.token.to_string(), wallet)).map(Vec::as_slice).unwrap_or_default();
-            let Some(&(_, sent)) = ts.iter().rev().find(|(time, _)| *time <= due + CAUSE_MS) else {
+            let Some(&(time, sent)) = ts.iter().rev().find(|(time, _)| *time <= due + CAUSE_MS) else {
                 unmatched += 1;
                 continue;
             };
             if sent < from_ns {
                 continue;
             }
-            let Some(&(time, _)) = ts.iter().rev().find(|(time, _)| time.abs_diff(due) <= CAUSE_MS) else {
+            if time.abs_diff(due) > CAUSE_MS {
                 // Stamped later than its delay after the wallet's fill: caused by something else (a position poll).
                 later += 1;
                 continue;
-            };
+            }
             let from = if confirm {
                 let Some(c) = clock else { continue };
                 c.0 + ((i.time_ms as f64 - c.1) / c.2 * 1e6).max(0.0) as u64
@@ -264,5 +256,5 @@ async fn run() {
     report(name, &hist);
     latency_figures(key, &hist);
     figure(&format!("{key}.entries"), entries as f64, "orders");
-    figure("e2e.speed", speed, "x");
+    figure(&format!("{key}.speed"), speed, "x");
 }

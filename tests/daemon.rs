@@ -45,14 +45,7 @@ async fn venue(speed: f64) -> RunningVenue {
         external_accounts: vec![(address_of(&KEY).unwrap(), 100_000)],
         ..SimConfig::default()
     };
-    let options = VenueOptions {
-        sim,
-        clock: ClockMode::Speed(speed),
-        info_weight_per_minute: 10_000_000,
-        nansen_per_second: 100_000,
-        nansen_per_minute: 1_000_000,
-        ..VenueOptions::default()
-    };
+    let options = VenueOptions::unthrottled(sim, ClockMode::Speed(speed));
     connectors::sim::start(options, "127.0.0.1:0".parse().unwrap()).await.unwrap()
 }
 
@@ -384,14 +377,7 @@ async fn stepped_run(dir: &Path, steps: u64, kills: &[u64]) -> SteppedRun {
         external_accounts: vec![(address_of(&KEY).unwrap(), 100_000)],
         ..SimConfig::default()
     };
-    let options = VenueOptions {
-        sim,
-        clock: ClockMode::Stepped,
-        info_weight_per_minute: 10_000_000,
-        nansen_per_second: 100_000,
-        nansen_per_minute: 1_000_000,
-        ..VenueOptions::default()
-    };
+    let options = VenueOptions::unthrottled(sim, ClockMode::Stepped);
     let v = connectors::sim::start(options, "127.0.0.1:0".parse().unwrap()).await.unwrap();
     let config = config(dir, &v);
     let state = dir.join("state");

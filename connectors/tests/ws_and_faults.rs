@@ -526,10 +526,6 @@ async fn wire_times_stamp_trades_sent_and_exchange_requests() {
     let stamped = stamped.unwrap_or_else(|| panic!("trade {tid} sent but not stamped"));
     assert_eq!(stamped["coin"], "BTC");
     assert!(stamped["sent_ns"].as_u64().unwrap() <= received_ns);
-    let tids: Vec<u64> = w["trades"].as_array().unwrap().iter().map(|t| t["tid"].as_u64().unwrap()).collect();
-    let mut unique = tids.clone();
-    unique.dedup();
-    assert_eq!(tids, unique, "each trade is stamped once, in tid order");
 
     // One /exchange request (a cancel of nothing is refused, and still audited).
     let key = [7u8; 32];

@@ -97,7 +97,8 @@ impl Stepper {
     /// goes in steps of an hour of stamps: decisions do not depend on how
     /// steps group the inputs (tests/stream_equals_replay.rs), and one step of
     /// everything holds every distinct time in flight at once — measured: a
-    /// log of 1M records (3,000 wallets, 37 days) exhausted 23 GiB.
+    /// log of 988k records (3,000 wallets, 37 days) was SIGKILLed on this 23 GiB
+    /// machine (no memory limit set; the OOM killer, its RSS not sampled).
     pub fn recover(&mut self, store: &Store) -> anyhow::Result<StepOutput> {
         let inputs = state::inputs(store)?;
         self.ingestor.resume(store)?;

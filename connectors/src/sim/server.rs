@@ -85,6 +85,21 @@ impl Default for VenueOptions {
     }
 }
 
+impl VenueOptions {
+    /// Budgets no loopback client exhausts: for the tests and benchmarks
+    /// that drive the daemon against the venue as fast as it goes.
+    pub fn unthrottled(sim: SimConfig, clock: ClockMode) -> VenueOptions {
+        VenueOptions {
+            sim,
+            clock,
+            info_weight_per_minute: 10_000_000,
+            nansen_per_second: 100_000,
+            nansen_per_minute: 1_000_000,
+            ..VenueOptions::default()
+        }
+    }
+}
+
 struct KeyUsage {
     credits: u64,
     recent: VecDeque<Instant>,
